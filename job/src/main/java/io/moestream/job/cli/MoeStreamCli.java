@@ -1,0 +1,7 @@
+package io.moestream.job.cli;
+
+public final class MoeStreamCli {
+    public static void main(String[] args) {
+        System.out.println("moestream");
+    }
+}
