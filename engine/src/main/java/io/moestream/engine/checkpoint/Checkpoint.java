@@ -1,0 +1,226 @@
+package io.moestream.engine.checkpoint;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.moestream.engine.tensor.Bf16Linear;
+import io.moestream.engine.tensor.F32Linear;
+import io.moestream.engine.tensor.Linear;
+import io.moestream.engine.tensor.NumberFormats;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * The tensors of a Hugging Face model directory: one {@code model.safetensors}, or shards listed by
+ * {@code model.safetensors.index.json}. Tensors are memory-mapped when read and converted once into the engine's
+ * compute formats (bfloat16 kept as is; float16 and FP8 block-scaled widened to float32). It remembers which tensors
+ * were read, so a loader can refuse a checkpoint with tensors it does not know.
+ */
+public final class Checkpoint {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String INDEX = "model.safetensors.index.json";
+
+    private final Path directory;
+    private final Map<String, TensorInfo> tensors;
+    private final Set<String> read = ConcurrentHashMap.newKeySet();
+    private final int[] fp8Block;
+
+    private Checkpoint(Path directory, Map<String, TensorInfo> tensors, int[] fp8Block) {
+        this.directory = directory;
+        this.tensors = tensors;
+        this.fp8Block = fp8Block;
+    }
+
+    /**
+     * Opens the safetensors files of {@code directory}.
+     *
+     * @param fp8Block the {@code weight_block_size} of an FP8 checkpoint, or null
+     */
+    public static Checkpoint open(Path directory, int[] fp8Block) throws IOException {
+        if (!Files.isDirectory(directory)) {
+            throw new CheckpointException("model directory " + directory + " does not exist");
+        }
+        Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+        Path index = directory.resolve(INDEX);
+        if (Files.exists(index)) {
+            JsonNode weightMap;
+            try {
+                weightMap = JSON.readTree(index.toFile()).path("weight_map");
+            } catch (IOException e) {
+                throw new CheckpointException(index + " is not valid JSON", e);
+            }
+            if (!weightMap.isObject()) {
+                throw new CheckpointException(index + " has no 'weight_map' object");
+            }
+            Map<String, Map<String, TensorInfo>> shards = new LinkedHashMap<>();
+            for (Map.Entry<String, JsonNode> entry : weightMap.properties()) {
+                String shardName = entry.getValue().asText();
+                Path shard = directory.resolve(shardName);
+                if (!Files.exists(shard)) {
+                    throw new CheckpointException(
+                            index + " maps tensor '" + entry.getKey() + "' to " + shardName + ", which is missing");
+                }
+                Map<String, TensorInfo> shardTensors = shards.get(shardName);
+                if (shardTensors == null) {
+                    shardTensors = SafetensorsFile.readHeader(shard);
+                    shards.put(shardName, shardTensors);
+                }
+                TensorInfo info = shardTensors.get(entry.getKey());
+                if (info == null) {
+                    throw new CheckpointException(
+                            index + " maps tensor '" + entry.getKey() + "' to " + shardName + ", which lacks it");
+                }
+                tensors.put(entry.getKey(), info);
+            }
+        } else {
+            List<Path> files;
+            try (Stream<Path> list = Files.list(directory)) {
+                files = list.filter(p -> p.getFileName().toString().endsWith(".safetensors"))
+                        .sorted()
+                        .toList();
+            }
+            if (files.isEmpty()) {
+                throw new CheckpointException("no *.safetensors files in " + directory);
+            }
+            for (Path file : files) {
+                for (TensorInfo info : SafetensorsFile.readHeader(file).values()) {
+                    TensorInfo previous = tensors.put(info.name(), info);
+                    if (previous != null) {
+                        throw new CheckpointException("tensor '" + info.name() + "' is in both "
+                                + previous.file().getFileName() + " and " + file.getFileName());
+                    }
+                }
+            }
+        }
+        return new Checkpoint(directory, tensors, fp8Block);
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    public Set<String> names() {
+        return tensors.keySet();
+    }
+
+    public boolean has(String name) {
+        return tensors.containsKey(name);
+    }
+
+    /** The tensors not read so far, sorted. */
+    public Set<String> unread() {
+        Set<String> rest = new TreeSet<>(tensors.keySet());
+        rest.removeAll(read);
+        return rest;
+    }
+
+    /** Marks a tensor as deliberately unused (e.g. multi-token-prediction layers). */
+    public void skip(String name) {
+        read.add(name);
+    }
+
+    /** The tensor {@code name}, checked to have {@code shape}. */
+    public TensorInfo info(String name, long... shape) throws CheckpointException {
+        TensorInfo info = tensors.get(name);
+        if (info == null) {
+            throw new CheckpointException("missing tensor '" + name + "' in " + directory);
+        }
+        if (!Arrays.equals(info.shape(), shape)) {
+            throw new CheckpointException("tensor '" + name + "' in " + info.file() + " has shape " + info.shapeString()
+                    + ", expected " + Arrays.toString(shape));
+        }
+        return info;
+    }
+
+    /** Reads a tensor of any floating-point dtype as float32 (FP8 weights dequantised with their block scales). */
+    public float[] readFloats(String name, long... shape) throws IOException {
+        TensorInfo info = info(name, shape);
+        read.add(name);
+        ByteBuffer data = SafetensorsFile.map(info);
+        int n = Math.toIntExact(info.elementCount());
+        float[] out = new float[n];
+        switch (info.dtype()) {
+            case F32 -> data.asFloatBuffer().get(out);
+            case BF16 -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = NumberFormats.bf16ToFloat(data.getShort(2 * i));
+                }
+            }
+            case F16 -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = NumberFormats.f16ToFloat(data.getShort(2 * i));
+                }
+            }
+            case F8_E4M3 -> dequantizeFp8(info, data, out);
+            default ->
+                throw new CheckpointException("tensor '" + name + "' in " + info.file() + " has dtype " + info.dtype()
+                        + ", expected a floating-point type");
+        }
+        return out;
+    }
+
+    /**
+     * A linear layer's weight {@code [out, in]}: bfloat16 stays bfloat16; float32, float16 and FP8 become float32.
+     */
+    public Linear linear(String name, int outFeatures, int inFeatures) throws IOException {
+        TensorInfo info = info(name, outFeatures, inFeatures);
+        if (info.dtype() == DType.BF16) {
+            read.add(name);
+            short[] bits = new short[Math.toIntExact(info.elementCount())];
+            SafetensorsFile.map(info).asShortBuffer().get(bits);
+            return new Bf16Linear(bits, outFeatures, inFeatures);
+        }
+        return new F32Linear(readFloats(name, outFeatures, inFeatures), outFeatures, inFeatures);
+    }
+
+    /** {@code w[o][i] = fp8[o][i] * scale_inv[o / block0][i / block1]}, in float32 as DeepSeek's dequantisation. */
+    private void dequantizeFp8(TensorInfo info, ByteBuffer data, float[] out) throws IOException {
+        String scaleName = info.name() + "_scale_inv";
+        if (fp8Block == null) {
+            throw new CheckpointException("tensor '" + info.name() + "' in " + info.file()
+                    + " is FP8 but config.json has no fp8 quantization_config");
+        }
+        if (info.shape().length != 2) {
+            throw new CheckpointException(
+                    "FP8 tensor '" + info.name() + "' in " + info.file() + " must be 2-D, is " + info.shapeString());
+        }
+        int rows = (int) info.shape()[0];
+        int cols = (int) info.shape()[1];
+        int blockRows = fp8Block[0];
+        int blockCols = fp8Block[1];
+        int scaleRows = (rows + blockRows - 1) / blockRows;
+        int scaleCols = (cols + blockCols - 1) / blockCols;
+        if (!has(scaleName)) {
+            throw new CheckpointException(
+                    "FP8 tensor '" + info.name() + "' in " + info.file() + " has no block scales '" + scaleName + "'");
+        }
+        float[] scales = readFloats(scaleName, scaleRows, scaleCols);
+        for (int r = 0; r < rows; r++) {
+            int scaleRow = (r / blockRows) * scaleCols;
+            for (int c = 0; c < cols; c++) {
+                out[r * cols + c] =
+                        NumberFormats.e4m3ToFloat(data.get(r * cols + c)) * scales[scaleRow + c / blockCols];
+            }
+        }
+    }
+
+    /** Reports tensors nobody read, as a loader's last check; lists at most a few names. */
+    public void requireAllRead() throws CheckpointException {
+        Set<String> rest = unread();
+        if (!rest.isEmpty()) {
+            List<String> sample = new ArrayList<>(rest).subList(0, Math.min(5, rest.size()));
+            throw new CheckpointException(rest.size() + " unknown tensor(s) in " + directory + ", e.g. " + sample
+                    + " (not part of this architecture as configured in config.json)");
+        }
+    }
+}

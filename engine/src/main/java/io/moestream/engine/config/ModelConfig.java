@@ -1,0 +1,307 @@
+package io.moestream.engine.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A model's {@code config.json}, read with the defaults of the transformers 5 config class of its family, and
+ * checked: what the engine cannot run is refused here with a message naming the key.
+ */
+public record ModelConfig(
+        ModelFamily family,
+        int vocabSize,
+        int hiddenSize,
+        int intermediateSize,
+        int moeIntermediateSize,
+        int numLayers,
+        int numHeads,
+        int qLoraRank,
+        int kvLoraRank,
+        int qkNopeHeadDim,
+        int qkRopeHeadDim,
+        int vHeadDim,
+        int numRoutedExperts,
+        int numSharedExperts,
+        int firstKDenseReplace,
+        double rmsNormEps,
+        boolean tieWordEmbeddings,
+        int maxPositionEmbeddings,
+        int bosTokenId,
+        List<Integer> eosTokenIds,
+        RopeConfig rope,
+        RouterConfig router,
+        int[] fp8BlockSize) {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public int qkHeadDim() {
+        return qkNopeHeadDim + qkRopeHeadDim;
+    }
+
+    public boolean hasQLora() {
+        return qLoraRank > 0;
+    }
+
+    /** transformers' rule: layer {@code i} is MoE when {@code i >= first_k_dense_replace}. */
+    public boolean isMoeLayer(int layer) {
+        return numRoutedExperts > 0 && layer >= firstKDenseReplace;
+    }
+
+    /** MLA's softmax scale: {@code qk_head_dim^-0.5}, times YaRN's {@code mscale(factor, mscale_all_dim)^2}. */
+    public double softmaxScale() {
+        return Math.pow(qkHeadDim(), -0.5) * rope.softmaxScaleMultiplier();
+    }
+
+    public static ModelConfig load(Path modelDir) throws IOException {
+        Path file = modelDir.resolve("config.json");
+        JsonNode root;
+        try {
+            root = JSON.readTree(Files.readAllBytes(file));
+        } catch (NoSuchFileException e) {
+            throw new IOException("no config.json in " + modelDir, e);
+        } catch (IOException e) {
+            throw new IOException(file + " is not valid JSON: " + e.getMessage(), e);
+        }
+        try {
+            return parse(root);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static ModelConfig parse(String json) throws IOException {
+        return parse(JSON.readTree(json));
+    }
+
+    public static ModelConfig parse(JsonNode root) {
+        if (root == null || !root.isObject()) {
+            throw new IllegalArgumentException("config.json must be a JSON object");
+        }
+        if (!root.hasNonNull("model_type")) {
+            throw new IllegalArgumentException("missing 'model_type'");
+        }
+        ModelFamily family = ModelFamily.fromModelType(root.get("model_type").asText());
+        Reader r = new Reader(root);
+        boolean v3 = family == ModelFamily.DEEPSEEK_V3;
+
+        if (r.bool("attention_bias", false)) {
+            throw new IllegalArgumentException("attention_bias=true is not supported");
+        }
+        String act = r.string("hidden_act", "silu");
+        if (!act.equals("silu")) {
+            throw new IllegalArgumentException("hidden_act '" + act + "' is not supported (only silu)");
+        }
+
+        int hidden = r.positive("hidden_size", v3 ? 7168 : 4096);
+        int heads = r.positive("num_attention_heads", v3 ? 128 : 32);
+        int ropeDim = r.positive("qk_rope_head_dim", 64);
+        if (ropeDim % 2 != 0) {
+            throw new IllegalArgumentException("qk_rope_head_dim must be even, got " + ropeDim);
+        }
+        int routed = r.integer("n_routed_experts", v3 ? 256 : 64);
+        int topK = r.integer("num_experts_per_tok", v3 ? 8 : 6);
+        int groups = r.integer("n_group", v3 ? 8 : 1);
+        int topKGroups = r.integer("topk_group", v3 ? 4 : 1);
+
+        RouterConfig router;
+        if (v3) {
+            String scoring = r.string("scoring_func", "sigmoid");
+            if (!scoring.equals("sigmoid")) {
+                throw new IllegalArgumentException("scoring_func '" + scoring + "' is not supported by deepseek_v3");
+            }
+            router = new RouterConfig(
+                    RouterConfig.Scoring.SIGMOID,
+                    RouterConfig.Method.NOAUX_TC,
+                    topK,
+                    groups,
+                    topKGroups,
+                    r.bool("norm_topk_prob", true),
+                    r.number("routed_scaling_factor", 2.5));
+        } else {
+            String method = r.string("topk_method", "greedy");
+            RouterConfig.Method m = switch (method) {
+                case "greedy" -> RouterConfig.Method.GREEDY;
+                case "group_limited_greedy" -> RouterConfig.Method.GROUP_LIMITED_GREEDY;
+                default ->
+                    throw new IllegalArgumentException(
+                            "topk_method '" + method + "' is not supported (greedy, group_limited_greedy)");
+            };
+            // transformers' DeepseekV2TopkRouter never renormalises: norm_topk_prob is read but unused there.
+            router = new RouterConfig(
+                    RouterConfig.Scoring.SOFTMAX,
+                    m,
+                    topK,
+                    groups,
+                    topKGroups,
+                    false,
+                    r.number("routed_scaling_factor", 1.0));
+        }
+        if (routed > 0) {
+            if (topK <= 0 || topK > routed) {
+                throw new IllegalArgumentException(
+                        "num_experts_per_tok must be in 1.." + routed + ", got " + router.topK());
+            }
+            boolean grouped = router.method() != RouterConfig.Method.GREEDY;
+            if (grouped && (groups <= 0 || routed % groups != 0 || topKGroups <= 0 || topKGroups > groups)) {
+                throw new IllegalArgumentException("n_group=" + groups + ", topk_group=" + topKGroups
+                        + " do not divide n_routed_experts=" + routed);
+            }
+        }
+
+        int maxPos = r.positive("max_position_embeddings", v3 ? 4096 : 2048);
+        RopeConfig rope = parseRope(r, root, maxPos, v3 ? r.bool("rope_interleave", true) : true);
+
+        int[] fp8Block = null;
+        JsonNode quant = root.get("quantization_config");
+        if (quant != null && !quant.isNull()) {
+            String method = quant.path("quant_method").asText("");
+            String fmt = quant.path("fmt").asText("e4m3");
+            if (!method.equals("fp8") || !fmt.equals("e4m3")) {
+                throw new IllegalArgumentException(
+                        "quantization_config " + quant + " is not supported (only DeepSeek's fp8 e4m3 block scales)");
+            }
+            JsonNode block = quant.path("weight_block_size");
+            fp8Block = block.isArray() && block.size() == 2
+                    ? new int[] {block.get(0).asInt(), block.get(1).asInt()}
+                    : new int[] {128, 128};
+        }
+
+        List<Integer> eos = new ArrayList<>();
+        JsonNode eosNode = root.get("eos_token_id");
+        if (eosNode == null || eosNode.isNull()) {
+            eos.add(v3 ? 1 : 2);
+        } else if (eosNode.isArray()) {
+            eosNode.forEach(n -> eos.add(n.asInt()));
+        } else {
+            eos.add(eosNode.asInt());
+        }
+
+        // An explicit null means "no query compression" (V2-Lite); an absent key takes the class default.
+        int qLora =
+                !root.has("q_lora_rank") ? 1536 : root.get("q_lora_rank").isNull() ? 0 : r.positive("q_lora_rank", 0);
+
+        return new ModelConfig(
+                family,
+                r.positive("vocab_size", v3 ? 129280 : 102400),
+                hidden,
+                r.positive("intermediate_size", v3 ? 18432 : 11008),
+                r.positive("moe_intermediate_size", v3 ? 2048 : 1407),
+                r.positive("num_hidden_layers", v3 ? 61 : 32),
+                heads,
+                qLora,
+                r.positive("kv_lora_rank", 512),
+                r.positive("qk_nope_head_dim", 128),
+                ropeDim,
+                r.positive("v_head_dim", 128),
+                Math.max(0, routed),
+                r.integer("n_shared_experts", v3 ? 1 : 2),
+                r.integer("first_k_dense_replace", v3 ? 3 : 0),
+                r.number("rms_norm_eps", 1e-6),
+                r.bool("tie_word_embeddings", false),
+                maxPos,
+                r.integer("bos_token_id", v3 ? 0 : 1),
+                List.copyOf(eos),
+                rope,
+                router,
+                fp8Block);
+    }
+
+    private static RopeConfig parseRope(Reader r, JsonNode root, int maxPos, boolean interleaved) {
+        // transformers 5 folds rope_theta and rope_scaling into rope_parameters; either may be present.
+        JsonNode params = root.get("rope_parameters");
+        if (params == null || params.isNull()) {
+            params = root.get("rope_scaling");
+        }
+        double theta = r.number("rope_theta", 10000.0);
+        if (params == null || params.isNull()) {
+            return new RopeConfig("default", theta, 1, maxPos, 32, 1, 0, 0, Double.NaN, true, interleaved);
+        }
+        Reader p = new Reader(params);
+        String type = p.string("rope_type", p.string("type", "default")).toLowerCase(Locale.ROOT);
+        theta = p.number("rope_theta", theta);
+        if (type.equals("default")) {
+            return new RopeConfig("default", theta, 1, maxPos, 32, 1, 0, 0, Double.NaN, true, interleaved);
+        }
+        if (!type.equals("yarn")) {
+            throw new IllegalArgumentException("rope type '" + type + "' is not supported (default, yarn)");
+        }
+        int originalMax = root.hasNonNull("original_max_position_embeddings")
+                ? r.positive("original_max_position_embeddings", maxPos)
+                : p.positive("original_max_position_embeddings", maxPos);
+        double factor = params.hasNonNull("factor") ? p.number("factor", 1) : (double) maxPos / originalMax;
+        return new RopeConfig(
+                "yarn",
+                theta,
+                factor,
+                originalMax,
+                p.numberOrZeroDefault("beta_fast", 32),
+                p.numberOrZeroDefault("beta_slow", 1),
+                p.number("mscale", 0),
+                p.number("mscale_all_dim", 0),
+                params.hasNonNull("attention_factor") ? p.number("attention_factor", 1) : Double.NaN,
+                p.bool("truncate", true),
+                interleaved);
+    }
+
+    /** Typed access to a JSON object with defaults and errors that name the key. */
+    private record Reader(JsonNode node) {
+        int integer(String key, int fallback) {
+            JsonNode v = node.get(key);
+            if (v == null || v.isNull()) {
+                return fallback;
+            }
+            if (!v.canConvertToInt() || !v.isIntegralNumber()) {
+                throw new IllegalArgumentException("'" + key + "' must be an integer, got " + v);
+            }
+            return v.asInt();
+        }
+
+        int positive(String key, int fallback) {
+            int value = integer(key, fallback);
+            if (value <= 0) {
+                throw new IllegalArgumentException("'" + key + "' must be positive, got " + value);
+            }
+            return value;
+        }
+
+        double number(String key, double fallback) {
+            JsonNode v = node.get(key);
+            if (v == null || v.isNull()) {
+                return fallback;
+            }
+            if (!v.isNumber()) {
+                throw new IllegalArgumentException("'" + key + "' must be a number, got " + v);
+            }
+            return v.asDouble();
+        }
+
+        /** Like {@link #number}, but 0 also means "use the default", as transformers' {@code x or default}. */
+        double numberOrZeroDefault(String key, double fallback) {
+            double value = number(key, fallback);
+            return value == 0 ? fallback : value;
+        }
+
+        boolean bool(String key, boolean fallback) {
+            JsonNode v = node.get(key);
+            if (v == null || v.isNull()) {
+                return fallback;
+            }
+            if (!v.isBoolean()) {
+                throw new IllegalArgumentException("'" + key + "' must be true or false, got " + v);
+            }
+            return v.asBoolean();
+        }
+
+        String string(String key, String fallback) {
+            JsonNode v = node.get(key);
+            return v == null || v.isNull() ? fallback : v.asText();
+        }
+    }
+}

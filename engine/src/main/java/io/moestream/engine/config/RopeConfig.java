@@ -1,0 +1,66 @@
+package io.moestream.engine.config;
+
+/**
+ * Rotary position embedding parameters, normalised from either config style: the classic {@code rope_theta} +
+ * {@code rope_scaling} pair, or the transformers-5 {@code rope_parameters} dict.
+ *
+ * @param type {@code "default"} or {@code "yarn"}
+ * @param theta the base wavelength
+ * @param factor YaRN context extension factor (1 for default rope)
+ * @param originalMaxPositions YaRN pre-training context length
+ * @param betaFast YaRN extrapolation boundary (default 32)
+ * @param betaSlow YaRN interpolation boundary (default 1)
+ * @param mscale YaRN {@code mscale}, 0 when absent
+ * @param mscaleAllDim YaRN {@code mscale_all_dim}, 0 when absent
+ * @param attentionFactor explicit YaRN {@code attention_factor}, or NaN to derive it
+ * @param truncate whether YaRN rounds its correction range to whole dimensions (transformers default: true)
+ * @param interleaved whether rotary pairs are (x0,x1),(x2,x3)... (DeepSeek's layout) rather than (x_i, x_{i+d/2})
+ */
+public record RopeConfig(
+        String type,
+        double theta,
+        double factor,
+        int originalMaxPositions,
+        double betaFast,
+        double betaSlow,
+        double mscale,
+        double mscaleAllDim,
+        double attentionFactor,
+        boolean truncate,
+        boolean interleaved) {
+
+    public boolean isYarn() {
+        return "yarn".equals(type);
+    }
+
+    /** YaRN's magnitude correction, {@code 0.1 * m * ln(scale) + 1} (1 when not extending). */
+    public static double yarnMscale(double scale, double m) {
+        return scale <= 1 ? 1.0 : 0.1 * m * Math.log(scale) + 1.0;
+    }
+
+    /**
+     * The factor that multiplies rope's cos and sin (transformers' {@code attention_factor}): explicit, or
+     * {@code mscale(factor, mscale) / mscale(factor, mscale_all_dim)} when both are given, else {@code mscale(factor)}.
+     */
+    public double cosSinScale() {
+        if (!isYarn()) {
+            return 1.0;
+        }
+        if (!Double.isNaN(attentionFactor)) {
+            return attentionFactor;
+        }
+        if (mscale != 0 && mscaleAllDim != 0) {
+            return yarnMscale(factor, mscale) / yarnMscale(factor, mscaleAllDim);
+        }
+        return yarnMscale(factor, 1.0);
+    }
+
+    /** The extra factor MLA applies to its softmax scale: {@code mscale(factor, mscale_all_dim)^2} under YaRN. */
+    public double softmaxScaleMultiplier() {
+        if (!isYarn() || mscaleAllDim == 0) {
+            return 1.0;
+        }
+        double m = yarnMscale(factor, mscaleAllDim);
+        return m * m;
+    }
+}

@@ -1,0 +1,202 @@
+package io.moestream.engine.model;
+
+import io.moestream.engine.config.ModelConfig;
+import io.moestream.engine.tensor.Kernels;
+import io.moestream.engine.tensor.Parallel;
+
+/**
+ * The layer-stepped forward API (DESIGN.md section 2), the seam between the engine and whoever runs the experts.
+ * One instance per micro-batch in flight; it owns that micro-batch's buffers. A pass goes:
+ *
+ * <pre>
+ *   begin(batch)                                   embed
+ *   while (!atEnd()):
+ *     attention()                                  norm, MLA over the compressed cache, residual
+ *     if (!isMoeLayer()) denseMlp()                norm, MLP, residual, next layer
+ *     else { plan = route();                       norm, router, shared experts; bundles per expert
+ *            ...experts fill plan.output()...      locally, or through keyBy(layer, expert)
+ *            combine(); }                          weighted sum in rank order + shared, residual, next layer
+ *   logits(out)                                    final norm, LM head for the rows that asked
+ * </pre>
+ *
+ * The local generator and the Flink job call exactly these methods, so both give the same numbers.
+ */
+public final class ForwardPass {
+    private final DenseModel model;
+    private final ModelConfig config;
+    private final Parallel parallel;
+    private final Workspace ws;
+    private final DispatchPlan plan;
+    private final float[] sharedOut;
+    private MicroBatch batch;
+    private int layer;
+
+    public ForwardPass(DenseModel model, int capacity, Parallel parallel) {
+        this.model = model;
+        this.config = model.config();
+        this.parallel = parallel;
+        this.ws = new Workspace(config, capacity);
+        int topK = Math.max(1, config.router().topK());
+        this.plan = new DispatchPlan(capacity, topK, config.numRoutedExperts(), config.hiddenSize());
+        this.sharedOut = new float[capacity * config.hiddenSize()];
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** Rows this pass can hold. */
+    public int capacity() {
+        return ws.capacity;
+    }
+
+    /** Starts a pass over {@code batch}: looks up the embeddings. */
+    public void begin(MicroBatch batch) {
+        if (batch.rows() > ws.capacity) {
+            throw new IllegalArgumentException(
+                    "micro-batch of " + batch.rows() + " rows exceeds capacity " + ws.capacity);
+        }
+        for (int t = 0; t < batch.rows(); t++) {
+            int token = batch.token(t);
+            if (token < 0 || token >= config.vocabSize()) {
+                throw new IllegalArgumentException(
+                        "token id " + token + " outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+            batch.cache(t).ensureCapacity(batch.position(t) + 1);
+        }
+        this.batch = batch;
+        this.layer = 0;
+        int h = config.hiddenSize();
+        for (int t = 0; t < batch.rows(); t++) {
+            model.embedding().copyRow(batch.token(t), ws.hidden, t * h);
+        }
+    }
+
+    public int layer() {
+        return layer;
+    }
+
+    public boolean atEnd() {
+        return layer == config.numLayers();
+    }
+
+    public boolean isMoeLayer() {
+        return model.layer(layer).isMoe();
+    }
+
+    /** {@code hidden += attention(input_layernorm(hidden))} for the current layer. */
+    public void attention() {
+        DecoderLayer l = model.layer(layer);
+        normRows(l.inputNorm());
+        l.attention().forward(layer, ws.xNorm, batch, ws.blockOut, ws, parallel);
+        addRows(ws.blockOut);
+    }
+
+    /** {@code hidden += mlp(post_attention_layernorm(hidden))}; moves to the next layer. */
+    public void denseMlp() {
+        DecoderLayer l = model.layer(layer);
+        normRows(l.postAttentionNorm());
+        l.denseMlp().forward(ws.xNorm, 0, batch.rows(), ws.blockOut, 0, ws.ffnScratch, parallel);
+        addRows(ws.blockOut);
+        nextLayer();
+    }
+
+    /**
+     * Normalises, routes, and computes the shared experts of the current MoE layer; returns the plan whose bundles
+     * the routed experts must compute into {@link DispatchPlan#output()} before {@link #combine()}.
+     */
+    public DispatchPlan route() {
+        DecoderLayer l = model.layer(layer);
+        normRows(l.postAttentionNorm());
+        int rows = batch.rows();
+        l.router().route(ws.xNorm, rows, ws.routerLogits, ws.expertIds, ws.expertWeights, parallel);
+        plan.build(layer, rows, ws.expertIds, ws.xNorm, config.numRoutedExperts());
+        if (l.sharedExperts() != null) {
+            l.sharedExperts().forward(ws.xNorm, 0, rows, sharedOut, 0, ws.ffnScratch, parallel);
+        }
+        return plan;
+    }
+
+    /** The plan of the current MoE layer, as {@link #route()} returned it. */
+    public DispatchPlan plan() {
+        return plan;
+    }
+
+    /**
+     * {@code hidden += sum_k w_k * expert_k(x) + shared(x)}, the routed outputs added in rank order; moves to the next
+     * layer.
+     */
+    public void combine() {
+        DecoderLayer l = model.layer(layer);
+        int h = config.hiddenSize();
+        int topK = config.router().topK();
+        float[] out = plan.output();
+        float[] moe = ws.blockOut;
+        for (int t = 0; t < batch.rows(); t++) {
+            java.util.Arrays.fill(moe, t * h, (t + 1) * h, 0f);
+            for (int k = 0; k < topK; k++) {
+                Kernels.axpy(ws.expertWeights[t * topK + k], out, plan.choiceSlot(t, k) * h, moe, t * h, h);
+            }
+            if (l.sharedExperts() != null) {
+                Kernels.add(sharedOut, t * h, moe, t * h, h);
+            }
+        }
+        addRows(moe);
+        nextLayer();
+    }
+
+    /** Runs the whole pass, computing routed experts here. */
+    public void run(MicroBatch microBatch, ExpertProvider experts) {
+        begin(microBatch);
+        while (!atEnd()) {
+            attention();
+            if (isMoeLayer()) {
+                route().computeLocally(experts, parallel);
+                combine();
+            } else {
+                denseMlp();
+            }
+        }
+    }
+
+    /**
+     * Final norm and LM head for the rows that asked for logits, in row order: {@code out[i * vocab ..]} for the
+     * {@code i}-th such row. Returns how many rows were written.
+     */
+    public int logits(float[] out) {
+        if (!atEnd()) {
+            throw new IllegalStateException("logits before the last layer (at layer " + layer + ")");
+        }
+        int h = config.hiddenSize();
+        int n = 0;
+        for (int t = 0; t < batch.rows(); t++) {
+            if (batch.wantsLogits(t)) {
+                Kernels.rmsNorm(ws.hidden, t * h, model.finalNorm(), config.rmsNormEps(), ws.xNorm, n * h, h);
+                n++;
+            }
+        }
+        model.lmHead().forward(ws.xNorm, 0, h, n, out, 0, config.vocabSize(), parallel);
+        return n;
+    }
+
+    private void nextLayer() {
+        layer++;
+        if (atEnd()) {
+            for (int t = 0; t < batch.rows(); t++) {
+                KvCache cache = batch.cache(t);
+                cache.setLength(Math.max(cache.length(), batch.position(t) + 1));
+            }
+        }
+    }
+
+    private void normRows(float[] weight) {
+        int h = config.hiddenSize();
+        for (int t = 0; t < batch.rows(); t++) {
+            Kernels.rmsNorm(ws.hidden, t * h, weight, config.rmsNormEps(), ws.xNorm, t * h, h);
+        }
+    }
+
+    private void addRows(float[] delta) {
+        Kernels.add(delta, 0, ws.hidden, 0, batch.rows() * config.hiddenSize());
+    }
+}

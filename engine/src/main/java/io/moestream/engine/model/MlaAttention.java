@@ -1,0 +1,188 @@
+package io.moestream.engine.model;
+
+import io.moestream.engine.config.ModelConfig;
+import io.moestream.engine.tensor.F32Linear;
+import io.moestream.engine.tensor.Kernels;
+import io.moestream.engine.tensor.Linear;
+import io.moestream.engine.tensor.Parallel;
+
+/**
+ * Multi-head latent attention (DeepSeek-V2/V3) over the compressed cache, always in the absorbed form: the query's
+ * no-rope part is multiplied into the latent space ({@code q_lat = W_UK^T q_nope}), scores are {@code q_lat . c +
+ * q_pe . k_pe}, the weighted latents are expanded by {@code W_UV} per head. Prefill and decode rows take this same
+ * path, so a token's numbers do not depend on whether it was computed in a prompt chunk or a decode step (what
+ * recomputation after a failure relies on).
+ */
+public final class MlaAttention {
+    private final ModelConfig config;
+    private final Linear qA;
+    private final float[] qANorm;
+    private final Linear qB;
+    private final Linear qProj;
+    private final Linear kvA;
+    private final float[] kvANorm;
+    /** Per head, {@code W_UK^T}: {@code [kv_lora_rank, qk_nope_head_dim]}. */
+    private final F32Linear[] absorbKey;
+    /** Per head, {@code W_UV}: {@code [v_head_dim, kv_lora_rank]}. */
+    private final F32Linear[] expandValue;
+
+    private final Linear oProj;
+    private final RotaryEmbedding rope;
+    private final float softmaxScale;
+
+    /**
+     * @param qA {@code q_a_proj} or null without query compression; then {@code qProj} is used
+     * @param kvB {@code kv_b_proj}, {@code [heads * (nope + v), kv_lora_rank]}, split here into the absorbed forms
+     */
+    public MlaAttention(
+            ModelConfig config,
+            Linear qA,
+            float[] qANorm,
+            Linear qB,
+            Linear qProj,
+            Linear kvA,
+            float[] kvANorm,
+            Linear kvB,
+            Linear oProj,
+            RotaryEmbedding rope) {
+        this.config = config;
+        this.qA = qA;
+        this.qANorm = qANorm;
+        this.qB = qB;
+        this.qProj = qProj;
+        this.kvA = kvA;
+        this.kvANorm = kvANorm;
+        this.oProj = oProj;
+        this.rope = rope;
+        this.softmaxScale = (float) config.softmaxScale();
+        int heads = config.numHeads();
+        int nope = config.qkNopeHeadDim();
+        int v = config.vHeadDim();
+        int rank = config.kvLoraRank();
+        this.absorbKey = new F32Linear[heads];
+        this.expandValue = new F32Linear[heads];
+        float[] row = new float[rank];
+        for (int h = 0; h < heads; h++) {
+            float[] keyT = new float[rank * nope];
+            for (int j = 0; j < nope; j++) {
+                kvB.copyRow(h * (nope + v) + j, row, 0);
+                for (int c = 0; c < rank; c++) {
+                    keyT[c * nope + j] = row[c];
+                }
+            }
+            absorbKey[h] = new F32Linear(keyT, rank, nope);
+            float[] value = new float[v * rank];
+            for (int j = 0; j < v; j++) {
+                kvB.copyRow(h * (nope + v) + nope + j, value, j * rank);
+            }
+            expandValue[h] = new F32Linear(value, v, rank);
+        }
+    }
+
+    public long bytes() {
+        long total = kvA.bytes() + oProj.bytes() + 4L * kvANorm.length;
+        total += qA != null ? qA.bytes() + qB.bytes() + 4L * qANorm.length : qProj.bytes();
+        for (int h = 0; h < absorbKey.length; h++) {
+            total += absorbKey[h].bytes() + expandValue[h].bytes();
+        }
+        return total;
+    }
+
+    /**
+     * Attention for the rows of a micro-batch: writes each row's latent and rope key to its sequence's cache at its
+     * position, then attends over positions {@code 0..pos} of that sequence, and writes {@code o_proj} output to
+     * {@code out[t * hidden ..]}.
+     */
+    public void forward(int layer, float[] xNorm, MicroBatch batch, float[] out, Workspace ws, Parallel parallel) {
+        int rows = batch.rows();
+        int hidden = config.hiddenSize();
+        int heads = config.numHeads();
+        int nope = config.qkNopeHeadDim();
+        int ropeDim = config.qkRopeHeadDim();
+        int qkHead = config.qkHeadDim();
+        int rank = config.kvLoraRank();
+        int qWidth = heads * qkHead;
+        int kvWidth = rank + ropeDim;
+
+        float[] q = ws.q;
+        if (qA != null) {
+            int qRank = config.qLoraRank();
+            qA.forward(xNorm, 0, hidden, rows, ws.qCompressed, 0, qRank, parallel);
+            for (int t = 0; t < rows; t++) {
+                Kernels.rmsNorm(
+                        ws.qCompressed, t * qRank, qANorm, config.rmsNormEps(), ws.qCompressed, t * qRank, qRank);
+            }
+            qB.forward(ws.qCompressed, 0, qRank, rows, q, 0, qWidth, parallel);
+        } else {
+            qProj.forward(xNorm, 0, hidden, rows, q, 0, qWidth, parallel);
+        }
+        float[] kv = ws.kv;
+        kvA.forward(xNorm, 0, hidden, rows, kv, 0, kvWidth, parallel);
+
+        float[] cos = ws.cos;
+        float[] sin = ws.sin;
+        for (int t = 0; t < rows; t++) {
+            int pos = batch.position(t);
+            rope.cosSin(pos, cos, sin);
+            int kvOff = t * kvWidth;
+            Kernels.rmsNorm(kv, kvOff, kvANorm, config.rmsNormEps(), kv, kvOff, rank);
+            rope.rotate(kv, kvOff + rank, cos, sin);
+            for (int h = 0; h < heads; h++) {
+                rope.rotate(q, t * qWidth + h * qkHead + nope, cos, sin);
+            }
+            batch.cache(t).write(layer, pos, kv, kvOff, kvOff + rank);
+        }
+
+        // q_lat[t][h] = W_UK[h]^T q_nope[t][h], batched over the rows.
+        int latWidth = heads * rank;
+        for (int h = 0; h < heads; h++) {
+            absorbKey[h].forward(q, h * qkHead, qWidth, rows, ws.qLatent, h * rank, latWidth, parallel);
+        }
+        parallel.forRange(rows * heads, 1, (from, to) -> attendRange(layer, from, to, batch, ws));
+        int vWidth = heads * config.vHeadDim();
+        for (int h = 0; h < heads; h++) {
+            expandValue[h].forward(
+                    ws.outLatent, h * rank, latWidth, rows, ws.attnOut, h * config.vHeadDim(), vWidth, parallel);
+        }
+        oProj.forward(ws.attnOut, 0, vWidth, rows, out, 0, hidden, parallel);
+    }
+
+    /** Softmax attention of (row, head) pairs {@code [from, to)} over their sequences' caches. */
+    private void attendRange(int layer, int from, int to, MicroBatch batch, Workspace ws) {
+        int heads = config.numHeads();
+        int rank = config.kvLoraRank();
+        int ropeDim = config.qkRopeHeadDim();
+        int qkHead = config.qkHeadDim();
+        int nope = config.qkNopeHeadDim();
+        int latWidth = heads * rank;
+        for (int item = from; item < to; item++) {
+            int t = item / heads;
+            int h = item % heads;
+            int positions = batch.position(t) + 1;
+            KvCache cache = batch.cache(t);
+            float[] latent = cache.latent(layer);
+            float[] ropeKey = cache.ropeKey(layer);
+            float[] scores = Workspace.scores(positions);
+            int qLatOff = t * latWidth + h * rank;
+            int qPeOff = t * heads * qkHead + h * qkHead + nope;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int p = 0; p < positions; p++) {
+                float s = Kernels.dot(ws.qLatent, qLatOff, latent, p * rank, rank)
+                        + Kernels.dot(ws.q, qPeOff, ropeKey, p * ropeDim, ropeDim);
+                scores[p] = s * softmaxScale;
+                max = Math.max(max, scores[p]);
+            }
+            float sum = 0;
+            for (int p = 0; p < positions; p++) {
+                scores[p] = (float) Math.exp(scores[p] - max);
+                sum += scores[p];
+            }
+            float inv = 1.0f / sum;
+            int outOff = t * latWidth + h * rank;
+            java.util.Arrays.fill(ws.outLatent, outOff, outOff + rank, 0f);
+            for (int p = 0; p < positions; p++) {
+                Kernels.axpy(scores[p] * inv, latent, p * rank, ws.outLatent, outOff, rank);
+            }
+        }
+    }
+}
