@@ -28,6 +28,12 @@ public final class MlaAttention {
 
     private final Linear oProj;
     private final RotaryEmbedding rope;
+    /**
+     * transformers builds {@code q_a_layernorm} and {@code kv_a_layernorm} with the RMSNorm default eps, not the
+     * config's {@code rms_norm_eps}.
+     */
+    static final double LATENT_NORM_EPS = 1e-6;
+
     private final float softmaxScale;
 
     /**
@@ -109,8 +115,7 @@ public final class MlaAttention {
             int qRank = config.qLoraRank();
             qA.forward(xNorm, 0, hidden, rows, ws.qCompressed, 0, qRank, parallel);
             for (int t = 0; t < rows; t++) {
-                Kernels.rmsNorm(
-                        ws.qCompressed, t * qRank, qANorm, config.rmsNormEps(), ws.qCompressed, t * qRank, qRank);
+                Kernels.rmsNorm(ws.qCompressed, t * qRank, qANorm, LATENT_NORM_EPS, ws.qCompressed, t * qRank, qRank);
             }
             qB.forward(ws.qCompressed, 0, qRank, rows, q, 0, qWidth, parallel);
         } else {
@@ -125,7 +130,7 @@ public final class MlaAttention {
             int pos = batch.position(t);
             rope.cosSin(pos, cos, sin);
             int kvOff = t * kvWidth;
-            Kernels.rmsNorm(kv, kvOff, kvANorm, config.rmsNormEps(), kv, kvOff, rank);
+            Kernels.rmsNorm(kv, kvOff, kvANorm, LATENT_NORM_EPS, kv, kvOff, rank);
             rope.rotate(kv, kvOff + rank, cos, sin);
             for (int h = 0; h < heads; h++) {
                 rope.rotate(q, t * qWidth + h * qkHead + nope, cos, sin);
