@@ -64,7 +64,8 @@ public final class Sequence {
         this.eosIds = Set.copyOf(eosIds);
         this.maxPositions = maxPositions;
         this.cache = cache;
-        this.decoder = tokenizer == null ? null : tokenizer.newStreamingDecoder();
+        // Completion text leaves special tokens out, as OpenAI-style servers do by default.
+        this.decoder = tokenizer == null ? null : tokenizer.newStreamingDecoder(true);
         this.generated = new int[Math.max(4, Math.min(params.maxTokens(), 1024))];
         cache.truncate(0);
         if (params.maxTokens() == 0) {
@@ -102,11 +103,6 @@ public final class Sequence {
     /** Tokens still to feed before the next token can be sampled: the rest of the prompt, or 1 when decoding. */
     public int pendingTokens() {
         return prompt.length + generatedCount - cached - inFlight;
-    }
-
-    /** Whether the sequence is still feeding its prompt (or its history after a restore). */
-    public boolean prefilling() {
-        return cached + inFlight < prompt.length + generatedCount - 1;
     }
 
     /**
