@@ -129,12 +129,18 @@ public final class Checkpoint {
         read.add(name);
     }
 
-    /** The tensor {@code name}, checked to have {@code shape}. */
-    public TensorInfo info(String name, long... shape) throws CheckpointException {
+    /** The tensor {@code name}, whatever its shape. */
+    public TensorInfo tensor(String name) throws CheckpointException {
         TensorInfo info = tensors.get(name);
         if (info == null) {
             throw new CheckpointException("missing tensor '" + name + "' in " + directory);
         }
+        return info;
+    }
+
+    /** The tensor {@code name}, checked to have {@code shape}. */
+    public TensorInfo info(String name, long... shape) throws CheckpointException {
+        TensorInfo info = tensor(name);
         if (!Arrays.equals(info.shape(), shape)) {
             throw new CheckpointException("tensor '" + name + "' in " + info.file() + " has shape " + info.shapeString()
                     + ", expected " + Arrays.toString(shape));

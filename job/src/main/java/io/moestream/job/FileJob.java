@@ -1,0 +1,177 @@
+package io.moestream.job;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.moestream.job.topology.MoeStreamTopology;
+import io.moestream.operators.MoeStreamOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.serialization.SimpleStringEncoder;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.connector.file.sink.FileSink;
+import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.connector.file.src.reader.TextLineInputFormat;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The job over files (the launcher's {@code run}): JSON Lines requests from a file, completions and dead letters to
+ * JSON Lines files, on a local Flink MiniCluster. The file sinks are exactly once (their part files are committed on
+ * checkpoints); when the job is done they are gathered into the output files, in input order.
+ */
+public final class FileJob {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private FileJob() {}
+
+    /** What a run produced. */
+    public record Result(long completions, long deadLetters, Duration elapsed) {}
+
+    /** The environment of a local run: a MiniCluster with {@code parallelism} slots, checkpointing, restarts. */
+    public static StreamExecutionEnvironment localEnvironment(int parallelism, Configuration options) {
+        Configuration config = new Configuration();
+        config.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofSeconds(1));
+        config.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        config.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+        config.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
+        config.addAll(options);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, config);
+        env.setMaxParallelism(128);
+        return env;
+    }
+
+    /** Adds the file source, the topology and the file sinks to {@code env}. */
+    public static void build(
+            StreamExecutionEnvironment env, Path input, Path completionsDir, Path deadLettersDir, Configuration options)
+            throws IOException {
+        FileSource<String> source = FileSource.forRecordStreamFormat(
+                        new TextLineInputFormat(), new org.apache.flink.core.fs.Path(input.toUri()))
+                .build();
+        DataStream<String> requests = env.fromSource(source, WatermarkStrategy.noWatermarks(), "requests")
+                .uid("requests-source")
+                .filter(line -> !line.isBlank())
+                .name("SkipBlankLines");
+        MoeStreamTopology.Outputs outputs = MoeStreamTopology.build(requests, options);
+        outputs.completions()
+                .sinkTo(sink(completionsDir))
+                .name("CompletionsSink")
+                .uid("completions-sink");
+        outputs.deadLetters()
+                .sinkTo(sink(deadLettersDir))
+                .name("DeadLettersSink")
+                .uid("dead-letters-sink");
+    }
+
+    /** Runs the job to completion and writes the output files. */
+    public static Result run(
+            Path model, Path input, Path output, Path deadLetters, int parallelism, Configuration extra)
+            throws Exception {
+        Configuration options = new Configuration();
+        options.addAll(extra);
+        options.set(MoeStreamOptions.MODEL_DIR, model.toAbsolutePath().toString());
+        Path work = Files.createTempDirectory("moestream-run");
+        try {
+            StreamExecutionEnvironment env = localEnvironment(parallelism, options);
+            build(env, input, work.resolve("completions"), work.resolve("dead-letters"), options);
+            long start = System.nanoTime();
+            env.execute("moestream run " + input.getFileName());
+            Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+            Map<String, Integer> order = inputOrder(input);
+            long completions = gather(work.resolve("completions"), output, order, "request_id");
+            long dead = 0;
+            if (deadLetters != null) {
+                dead = gather(work.resolve("dead-letters"), deadLetters, Map.of(), null);
+            }
+            return new Result(completions, dead, elapsed);
+        } finally {
+            deleteRecursively(work);
+        }
+    }
+
+    /** The execution plan (JSON) of the job over {@code input}. */
+    public static String plan(Path model, int parallelism, Configuration extra) throws IOException {
+        Configuration options = new Configuration();
+        options.addAll(extra);
+        options.set(MoeStreamOptions.MODEL_DIR, model.toAbsolutePath().toString());
+        StreamExecutionEnvironment env = localEnvironment(parallelism, options);
+        Path none = Path.of("requests.jsonl");
+        build(env, none, Path.of("completions"), Path.of("dead-letters"), options);
+        return env.getExecutionPlan();
+    }
+
+    private static FileSink<String> sink(Path dir) {
+        return FileSink.forRowFormat(
+                        new org.apache.flink.core.fs.Path(dir.toUri()), new SimpleStringEncoder<String>("UTF-8"))
+                .build();
+    }
+
+    /** Request ids in input order, for sorting the completions like the requests. */
+    private static Map<String, Integer> inputOrder(Path input) throws IOException {
+        Map<String, Integer> order = new HashMap<>();
+        List<String> lines = Files.readAllLines(input, StandardCharsets.UTF_8);
+        for (String line : lines) {
+            try {
+                JsonNode id = JSON.readTree(line).path("id");
+                if (id.isTextual()) {
+                    order.putIfAbsent(id.asText(), order.size());
+                }
+            } catch (IOException | RuntimeException e) {
+                // A line that is not a request: its dead letter says why.
+            }
+        }
+        return order;
+    }
+
+    /** Concatenates the committed part files of {@code dir} into {@code target}; sorted by input order if asked. */
+    private static long gather(Path dir, Path target, Map<String, Integer> order, String idField) throws IOException {
+        List<String> lines = new ArrayList<>();
+        if (Files.isDirectory(dir)) {
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path part : files.filter(Files::isRegularFile)
+                        .filter(p -> !p.getFileName().toString().startsWith("."))
+                        .sorted()
+                        .toList()) {
+                    lines.addAll(Files.readAllLines(part, StandardCharsets.UTF_8));
+                }
+            }
+        }
+        if (idField != null) {
+            lines.sort(Comparator.comparingInt(line -> order.getOrDefault(idOf(line, idField), Integer.MAX_VALUE)));
+        }
+        Path parent = target.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Files.write(target, lines, StandardCharsets.UTF_8);
+        return lines.size();
+    }
+
+    private static String idOf(String line, String field) {
+        try {
+            return JSON.readTree(line).path(field).asText();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package io.moestream.job;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.moestream.engine.ModelDirectory;
+import io.moestream.engine.generate.GenerationRequest;
+import io.moestream.engine.generate.GenerationResult;
+import io.moestream.engine.generate.LocalGenerator;
+import io.moestream.engine.model.Model;
+import io.moestream.engine.synth.SyntheticModel;
+import io.moestream.engine.tensor.Parallel;
+import io.moestream.operators.records.InferenceRequest;
+import io.moestream.operators.tokenize.RequestParser;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/** A tiny synthetic model, a varied request file, and what the local generator makes of it: the job's yardstick. */
+final class JobFixtures {
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final String[] WORDS = {
+        "stream",
+        "expert",
+        "token",
+        "Flink",
+        "Kafka",
+        "routing",
+        "latent",
+        "cache",
+        "数据",
+        "流处理",
+        "résumé",
+        "🙂",
+        "42",
+        "2026",
+        "the",
+        "of",
+        "and",
+        "model",
+        "replay",
+        "backfill"
+    };
+
+    private JobFixtures() {}
+
+    static Path tinyModel(Path dir) throws IOException {
+        SyntheticModel.write(SyntheticModel.preset("deepseek_v3", "tiny"), 7, dir, true);
+        return dir;
+    }
+
+    /** {@code n} requests: text and chat prompts of mixed lengths, greedy and seeded sampling, stops, max_tokens. */
+    static List<String> requests(int n, long seed) throws IOException {
+        SplittableRandom random = new SplittableRandom(seed);
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ObjectNode r = JSON.createObjectNode();
+            r.put("id", "req-" + i);
+            StringBuilder text = new StringBuilder();
+            int words = 1 + random.nextInt(i % 4 == 0 ? 60 : 12);
+            for (int w = 0; w < words; w++) {
+                text.append(w == 0 ? "" : " ").append(WORDS[random.nextInt(WORDS.length)]);
+            }
+            if (i % 3 == 0) {
+                var messages = r.putArray("messages");
+                if (i % 2 == 0) {
+                    messages.addObject().put("role", "system").put("content", "Be brief.");
+                }
+                messages.addObject().put("role", "user").put("content", text.toString());
+            } else {
+                r.put("prompt", text.toString());
+            }
+            r.put("max_tokens", 1 + random.nextInt(12));
+            if (i % 2 == 0) {
+                r.put("temperature", 0);
+            } else {
+                r.put("temperature", 0.7 + random.nextDouble());
+                r.put("top_p", 0.9);
+                if (i % 5 == 1) {
+                    r.put("top_k", 20);
+                }
+                if (i % 7 == 1) {
+                    r.put("seed", 1000 + i);
+                }
+            }
+            if (i % 6 == 5) {
+                r.putArray("stop").add("e").add("的");
+            }
+            r.putObject("metadata").put("row", i);
+            lines.add(JSON.writeValueAsString(r));
+        }
+        return lines;
+    }
+
+    static Path write(Path file, List<String> lines) throws IOException {
+        Files.write(file, lines, StandardCharsets.UTF_8);
+        return file;
+    }
+
+    /** The local generator's results for the same requests, by request id: ids, text and finish reason. */
+    static Map<String, String> expected(Path modelDir, List<String> lines) throws Exception {
+        ModelDirectory files = ModelDirectory.of(modelDir);
+        RequestParser parser = new RequestParser(files, new RequestParser.Limits(128, 4096, 8192, 1 << 20));
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (String line : lines) {
+            InferenceRequest r = parser.parse(line);
+            requests.add(new GenerationRequest(r.id, r.promptIds, r.samplingParams()));
+        }
+        Map<String, String> expected = new LinkedHashMap<>();
+        try (Parallel parallel = Parallel.create(1)) {
+            LocalGenerator generator =
+                    new LocalGenerator(Model.load(modelDir), files.tokenizer(), files.eosTokenIds(), 64, 8, parallel);
+            for (GenerationResult g : generator.generate(requests)) {
+                expected.put(
+                        g.id(), signature(g.ids(), g.text(), g.finishReason().wireName()));
+            }
+        }
+        return expected;
+    }
+
+    /** The parts of a completion that must match the local generator. */
+    static String signature(int[] ids, String text, String finishReason) {
+        return java.util.Arrays.toString(ids) + " | " + text + " | " + finishReason;
+    }
+
+    /** Completions of an output file by request id, as signatures. */
+    static Map<String, String> completions(Path output) throws IOException {
+        Map<String, String> byId = new LinkedHashMap<>();
+        for (String line : Files.readAllLines(output, StandardCharsets.UTF_8)) {
+            JsonNode c = JSON.readTree(line);
+            int[] ids = new int[c.get("ids").size()];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = c.get("ids").get(i).asInt();
+            }
+            String previous = byId.put(
+                    c.get("request_id").asText(),
+                    signature(
+                            ids, c.get("text").asText(), c.get("finish_reason").asText()));
+            if (previous != null) {
+                throw new AssertionError("duplicate completion for " + c.get("request_id"));
+            }
+        }
+        return byId;
+    }
+}

@@ -1,0 +1,114 @@
+package io.moestream.operators.experts;
+
+import io.moestream.engine.model.FeedForward;
+import io.moestream.engine.tensor.Parallel;
+import io.moestream.operators.MoeStreamOptions;
+import io.moestream.operators.records.ExpertBundle;
+import io.moestream.operators.records.ExpertResult;
+import io.moestream.operators.store.ModelStore;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * The routed experts, keyed by {@code (layer, expert)}: Flink's key groups decide which subtask owns which expert, and
+ * a rescale from a savepoint moves them. A bundle is one grouped GEMM over all its rows. Exports, per subtask, the
+ * experts it holds and their bytes, and per expert the tokens routed to it.
+ */
+public final class ExpertsFunction extends KeyedProcessFunction<Integer, ExpertBundle, ExpertResult> {
+    private static final long serialVersionUID = 1L;
+    public static final String STATE_NAME = "expert-weights";
+
+    private final Configuration options;
+
+    private transient String modelDir;
+    private transient ModelStore store;
+    private transient ValueState<ExpertWeights> weightsState;
+    private transient Parallel parallel;
+    private transient float[] scratch;
+    private transient Set<Integer> held;
+    private transient long heldBytes;
+    private transient Map<Integer, Counter> tokensPerExpert;
+    private transient Counter bundles;
+    private transient Counter tokens;
+    private transient int failAfterBundles;
+    private transient long bundlesSeen;
+
+    public ExpertsFunction(Configuration options) {
+        this.options = options;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        modelDir = MoeStreamOptions.modelDir(options);
+        store = ModelStore.get(modelDir);
+        weightsState = getRuntimeContext().getState(new ValueStateDescriptor<>(STATE_NAME, ExpertWeights.class));
+        parallel = Parallel.create(options.get(MoeStreamOptions.ENGINE_THREADS));
+        scratch = new float[0];
+        held = new HashSet<>();
+        tokensPerExpert = new HashMap<>();
+        MetricGroup metrics = getRuntimeContext().getMetricGroup();
+        bundles = metrics.counter("bundles");
+        tokens = metrics.counter("tokensRouted");
+        metrics.gauge("expertsHeld", () -> held.size());
+        metrics.gauge("expertBytesHeld", () -> heldBytes);
+        boolean firstAttempt = getRuntimeContext().getTaskInfo().getAttemptNumber() == 0;
+        failAfterBundles = firstAttempt ? options.get(MoeStreamOptions.FAIL_AFTER_BUNDLES) : -1;
+    }
+
+    @Override
+    public void processElement(ExpertBundle bundle, Context context, Collector<ExpertResult> out) throws Exception {
+        if (failAfterBundles >= 0 && bundlesSeen++ >= failAfterBundles) {
+            throw new IllegalStateException("injected failure after " + failAfterBundles + " bundles (testing)");
+        }
+        ExpertWeights weights = weightsState.value();
+        if (weights == null) {
+            weights = ExpertWeights.reference(modelDir, store, bundle.layer, bundle.expert);
+            weightsState.update(weights);
+        }
+        FeedForward ffn = weights.materialize();
+        if (held.add(context.getCurrentKey())) {
+            heldBytes += ffn.bytes();
+        }
+        int hidden = ffn.hiddenSize();
+        int needed = 2 * bundle.rows * ffn.intermediateSize();
+        if (scratch.length < needed) {
+            scratch = new float[needed];
+        }
+        ExpertResult result = new ExpertResult();
+        result.originSubtask = bundle.originSubtask;
+        result.passId = bundle.passId;
+        result.layer = bundle.layer;
+        result.bundleIndex = bundle.bundleIndex;
+        result.output = new float[bundle.rows * hidden];
+        ffn.forward(bundle.input, 0, bundle.rows, result.output, 0, scratch, parallel);
+        bundles.inc();
+        tokens.inc(bundle.rows);
+        tokensPerExpert
+                .computeIfAbsent(
+                        context.getCurrentKey(),
+                        key -> getRuntimeContext()
+                                .getMetricGroup()
+                                .addGroup("layer", String.valueOf(bundle.layer))
+                                .addGroup("expert", String.valueOf(bundle.expert))
+                                .counter("tokens"))
+                .inc(bundle.rows);
+        out.collect(result);
+    }
+
+    @Override
+    public void close() {
+        if (parallel != null) {
+            parallel.close();
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package io.moestream.operators.records;
+
+/**
+ * The token rows of one micro-batch that chose one routed expert, on their way to the Experts subtask that owns
+ * {@code (layer, expert)}. {@code input} is {@code [rows, hidden]} row-major.
+ */
+public class ExpertBundle {
+    public int originSubtask;
+    public long passId;
+    public int layer;
+    public int expert;
+    public int bundleIndex;
+    public int rows;
+    public float[] input;
+
+    public ExpertBundle() {}
+
+    /** The key of the Experts operator: one integer per (layer, expert). */
+    public static int expertKey(int layer, int expert, int expertsPerLayer) {
+        return layer * expertsPerLayer + expert;
+    }
+}

@@ -1,0 +1,27 @@
+package io.moestream.operators.records;
+
+import io.moestream.engine.sampling.SamplingParams;
+import java.util.List;
+
+/**
+ * A validated, tokenized request, as the Scheduler keeps it in keyed state (a Flink POJO: public fields, no-arg
+ * constructor). {@code metadataJson} is copied to the completion unchanged.
+ */
+public class InferenceRequest {
+    public String id;
+    public int[] promptIds;
+    public double temperature;
+    public double topP;
+    public int topK;
+    public long seed;
+    public int maxTokens;
+    public String[] stop;
+    public String metadataJson;
+    public long receivedAtMillis;
+
+    public InferenceRequest() {}
+
+    public SamplingParams samplingParams() {
+        return new SamplingParams(temperature, topP, topK, seed, maxTokens, List.of(stop));
+    }
+}

@@ -1,0 +1,102 @@
+package io.moestream.operators.store;
+
+import io.moestream.engine.ModelDirectory;
+import io.moestream.engine.checkpoint.Checkpoint;
+import io.moestream.engine.checkpoint.SafetensorsFile;
+import io.moestream.engine.config.ModelConfig;
+import io.moestream.engine.model.DenseModel;
+import io.moestream.engine.model.ExpertLoader;
+import io.moestream.engine.model.FeedForward;
+import io.moestream.engine.model.TensorNames;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.zip.CRC32C;
+
+/**
+ * The TaskManager-wide model store: one per model directory and JVM, shared by every slot, so the dense weights and
+ * each routed expert are read from the files once per TaskManager however many subtasks use them.
+ */
+public final class ModelStore {
+    private static final Map<Path, ModelStore> STORES = new ConcurrentHashMap<>();
+    private static final String[] PROJECTIONS = {"gate_proj", "up_proj", "down_proj"};
+
+    private final ModelDirectory files;
+    private final ModelConfig config;
+    private final Checkpoint checkpoint;
+    private final Map<Integer, FeedForward> experts = new ConcurrentHashMap<>();
+    private DenseModel dense;
+
+    private ModelStore(ModelDirectory files) throws IOException {
+        this.files = files;
+        this.config = files.config();
+        this.checkpoint = Checkpoint.open(files.path(), config.fp8BlockSize());
+    }
+
+    /** The store of {@code modelDir} in this JVM, opened on first use. */
+    public static ModelStore get(String modelDir) {
+        Path path = Path.of(modelDir).toAbsolutePath().normalize();
+        return STORES.computeIfAbsent(path, p -> {
+            try {
+                return new ModelStore(ModelDirectory.of(p));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    public ModelDirectory files() {
+        return files;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** Everything but the routed experts; loaded (and the whole checkpoint checked) once. */
+    public synchronized DenseModel dense() throws IOException {
+        if (dense == null) {
+            dense = DenseModel.load(checkpoint, config);
+        }
+        return dense;
+    }
+
+    /** Routed expert {@code (layer, expert)}, loaded once per JVM. */
+    public FeedForward expert(int layer, int expert) {
+        return experts.computeIfAbsent(layer * config.numRoutedExperts() + expert, key -> {
+            try {
+                return ExpertLoader.load(checkpoint, config, layer, expert);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    /** The tensors of routed expert {@code (layer, expert)}, with FP8 block scales where present. */
+    public List<String> expertTensorNames(int layer, int expert) {
+        List<String> names = new ArrayList<>();
+        for (String projection : PROJECTIONS) {
+            String name = TensorNames.expert(layer, expert, projection);
+            names.add(name);
+            if (checkpoint.has(name + "_scale_inv")) {
+                names.add(name + "_scale_inv");
+            }
+        }
+        return names;
+    }
+
+    /** CRC-32C over the stored bytes of {@code tensors}: what a checkpointed reference checks on restore. */
+    public long checksum(List<String> tensors) throws IOException {
+        CRC32C crc = new CRC32C();
+        for (String name : tensors) {
+            ByteBuffer bytes = SafetensorsFile.map(checkpoint.tensor(name));
+            crc.update(bytes);
+        }
+        return crc.getValue();
+    }
+}

@@ -1,0 +1,73 @@
+package io.moestream.operators.tokenize;
+
+import io.moestream.engine.chat.ChatTemplateException;
+import io.moestream.operators.MoeStreamOptions;
+import io.moestream.operators.records.DeadLetter;
+import io.moestream.operators.records.InferenceRequest;
+import io.moestream.operators.store.ModelStore;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Validates each JSON request, renders its chat template, encodes it with the model's tokenizer. A request that
+ * cannot be served goes to the dead-letter side output with its code, a message and the original line; the job goes
+ * on.
+ */
+public final class TokenizeFunction extends ProcessFunction<String, InferenceRequest> {
+    private static final long serialVersionUID = 1L;
+    public static final OutputTag<DeadLetter> DEAD_LETTERS =
+            new OutputTag<>("tokenize-dead-letters", TypeInformation.of(DeadLetter.class));
+
+    private final Configuration options;
+    private transient RequestParser parser;
+    private transient Map<String, Counter> deadLettersByCode;
+
+    public TokenizeFunction(Configuration options) {
+        this.options = options;
+    }
+
+    @Override
+    public void open(OpenContext openContext) throws Exception {
+        ModelStore store = ModelStore.get(MoeStreamOptions.modelDir(options));
+        parser = new RequestParser(
+                store.files(),
+                new RequestParser.Limits(
+                        options.get(MoeStreamOptions.DEFAULT_MAX_TOKENS),
+                        options.get(MoeStreamOptions.MAX_TOKENS_CAP),
+                        options.get(MoeStreamOptions.MAX_PROMPT_TOKENS),
+                        options.get(MoeStreamOptions.MAX_RECORD_BYTES)));
+        deadLettersByCode = new HashMap<>();
+    }
+
+    @Override
+    public void processElement(String line, Context context, Collector<InferenceRequest> out) throws Exception {
+        try {
+            InferenceRequest request = parser.parse(line);
+            request.receivedAtMillis = System.currentTimeMillis();
+            out.collect(request);
+        } catch (RequestParser.InvalidRequestException e) {
+            deadLetter(context, e.code(), e.getMessage(), line);
+        } catch (ChatTemplateException e) {
+            deadLetter(context, "INVALID_CHAT", "the chat template refused the messages: " + e.getMessage(), line);
+        }
+    }
+
+    private void deadLetter(Context context, String code, String message, String line) {
+        deadLettersByCode
+                .computeIfAbsent(
+                        code,
+                        c -> getRuntimeContext()
+                                .getMetricGroup()
+                                .addGroup("deadLetterCode", c)
+                                .counter("deadLetters"))
+                .inc();
+        context.output(DEAD_LETTERS, new DeadLetter(code, message, line));
+    }
+}
