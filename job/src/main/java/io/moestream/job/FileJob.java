@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moestream.job.topology.MoeStreamTopology;
 import io.moestream.operators.MoeStreamOptions;
+import io.moestream.operators.scheduler.SchedulerOperator;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.serialization.SimpleStringEncoder;
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -26,6 +28,7 @@ import org.apache.flink.connector.file.src.FileSource;
 import org.apache.flink.connector.file.src.reader.TextLineInputFormat;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.filesystem.rollingpolicies.OnCheckpointRollingPolicy;
 
 /**
  * The job over files (the launcher's {@code run}): JSON Lines requests from a file, completions and dead letters to
@@ -34,32 +37,54 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  */
 public final class FileJob {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Fixed, so that savepoints can be restored at another parallelism (the key groups stay the same). */
+    public static final int MAX_PARALLELISM = 128;
 
     private FileJob() {}
 
     /** What a run produced. */
-    public record Result(long completions, long deadLetters, Duration elapsed) {}
+    public record Result(long completions, long deadLetters, long sequencesRestored, Duration elapsed) {}
 
-    /** The environment of a local run: a MiniCluster with {@code parallelism} slots, checkpointing, restarts. */
-    public static StreamExecutionEnvironment localEnvironment(int parallelism, Configuration options) {
+    /**
+     * The job's Flink settings: checkpoints every second (they commit the file sinks' output), restarts with a fixed
+     * delay, then {@code options} on top.
+     */
+    public static Configuration jobConfiguration(Configuration options) {
         Configuration config = new Configuration();
         config.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofSeconds(1));
         config.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         config.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
         config.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
         config.addAll(options);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, config);
-        env.setMaxParallelism(128);
+        return config;
+    }
+
+    /** A local MiniCluster environment with {@code parallelism} slots and the {@link #jobConfiguration}. */
+    public static StreamExecutionEnvironment localEnvironment(int parallelism, Configuration options) {
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironment(parallelism, jobConfiguration(options));
+        env.setMaxParallelism(MAX_PARALLELISM);
         return env;
     }
 
-    /** Adds the file source, the topology and the file sinks to {@code env}. */
+    /**
+     * Adds the file source, the topology and the file sinks to {@code env}. A {@code monitored} input is read as an
+     * unbounded stream (new lines keep being picked up), as a long-running job would.
+     */
     public static void build(
-            StreamExecutionEnvironment env, Path input, Path completionsDir, Path deadLettersDir, Configuration options)
+            StreamExecutionEnvironment env,
+            Path input,
+            Path completionsDir,
+            Path deadLettersDir,
+            Configuration options,
+            boolean monitored)
             throws IOException {
-        FileSource<String> source = FileSource.forRecordStreamFormat(
-                        new TextLineInputFormat(), new org.apache.flink.core.fs.Path(input.toUri()))
-                .build();
+        FileSource.FileSourceBuilder<String> builder = FileSource.forRecordStreamFormat(
+                new TextLineInputFormat(), new org.apache.flink.core.fs.Path(input.toUri()));
+        if (monitored) {
+            builder.monitorContinuously(Duration.ofMillis(500));
+        }
+        FileSource<String> source = builder.build();
         DataStream<String> requests = env.fromSource(source, WatermarkStrategy.noWatermarks(), "requests")
                 .uid("requests-source")
                 .filter(line -> !line.isBlank())
@@ -85,9 +110,9 @@ public final class FileJob {
         Path work = Files.createTempDirectory("moestream-run");
         try {
             StreamExecutionEnvironment env = localEnvironment(parallelism, options);
-            build(env, input, work.resolve("completions"), work.resolve("dead-letters"), options);
+            build(env, input, work.resolve("completions"), work.resolve("dead-letters"), options, false);
             long start = System.nanoTime();
-            env.execute("moestream run " + input.getFileName());
+            JobExecutionResult job = env.execute("moestream run " + input.getFileName());
             Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
             Map<String, Integer> order = inputOrder(input);
             long completions = gather(work.resolve("completions"), output, order, "request_id");
@@ -95,7 +120,8 @@ public final class FileJob {
             if (deadLetters != null) {
                 dead = gather(work.resolve("dead-letters"), deadLetters, Map.of(), null);
             }
-            return new Result(completions, dead, elapsed);
+            Long restored = job.getAccumulatorResult(SchedulerOperator.RESTORED_ACCUMULATOR);
+            return new Result(completions, dead, restored == null ? 0 : restored, elapsed);
         } finally {
             deleteRecursively(work);
         }
@@ -108,13 +134,15 @@ public final class FileJob {
         options.set(MoeStreamOptions.MODEL_DIR, model.toAbsolutePath().toString());
         StreamExecutionEnvironment env = localEnvironment(parallelism, options);
         Path none = Path.of("requests.jsonl");
-        build(env, none, Path.of("completions"), Path.of("dead-letters"), options);
+        build(env, none, Path.of("completions"), Path.of("dead-letters"), options, false);
         return env.getExecutionPlan();
     }
 
+    /** A file sink whose part files are committed at every checkpoint, so completed work becomes visible then. */
     private static FileSink<String> sink(Path dir) {
         return FileSink.forRowFormat(
                         new org.apache.flink.core.fs.Path(dir.toUri()), new SimpleStringEncoder<String>("UTF-8"))
+                .withRollingPolicy(OnCheckpointRollingPolicy.build())
                 .build();
     }
 
@@ -135,8 +163,8 @@ public final class FileJob {
         return order;
     }
 
-    /** Concatenates the committed part files of {@code dir} into {@code target}; sorted by input order if asked. */
-    private static long gather(Path dir, Path target, Map<String, Integer> order, String idField) throws IOException {
+    /** The lines of the committed part files of a file sink's directory (in-progress files start with a dot). */
+    public static List<String> committedLines(Path dir) throws IOException {
         List<String> lines = new ArrayList<>();
         if (Files.isDirectory(dir)) {
             try (Stream<Path> files = Files.walk(dir)) {
@@ -148,6 +176,12 @@ public final class FileJob {
                 }
             }
         }
+        return lines;
+    }
+
+    /** Concatenates the committed part files of {@code dir} into {@code target}; sorted by input order if asked. */
+    private static long gather(Path dir, Path target, Map<String, Integer> order, String idField) throws IOException {
+        List<String> lines = committedLines(dir);
         if (idField != null) {
             lines.sort(Comparator.comparingInt(line -> order.getOrDefault(idOf(line, idField), Integer.MAX_VALUE)));
         }

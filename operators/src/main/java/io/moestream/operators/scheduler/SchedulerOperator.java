@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
+import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -58,6 +59,9 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
         implements OneInputStreamOperator<InferenceRequest, ExpertBundle>, BoundedOneInput {
     private static final long serialVersionUID = 1L;
     public static final String STATE_NAME = "sequences";
+    /** Accumulator: sequences this job restored from a checkpoint and prefilled again (0 without failures). */
+    public static final String RESTORED_ACCUMULATOR = "moestream-sequences-restored";
+
     public static final OutputTag<FinishedSequence> FINISHED =
             new OutputTag<>("finished", TypeInformation.of(FinishedSequence.class));
     public static final OutputTag<DeadLetter> DEAD_LETTERS =
@@ -86,6 +90,11 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
 
     private transient Pass[] passes;
     private transient long kvBytesReserved;
+    /** High-water marks, exported so that the budgets can be checked from outside. */
+    private transient int mostWaiting;
+
+    private transient int mostActive;
+    private transient long mostKvBytesReserved;
     private transient long kvBytesPerToken;
     private transient float[] logits;
 
@@ -174,6 +183,9 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
         getMetricGroup().gauge("sequencesActive", () -> active.size());
         getMetricGroup().gauge("requestsWaiting", () -> waiting.size());
         getMetricGroup().gauge("kvBytesReserved", () -> kvBytesReserved);
+        getMetricGroup().gauge("requestsWaitingMax", () -> mostWaiting);
+        getMetricGroup().gauge("sequencesActiveMax", () -> mostActive);
+        getMetricGroup().gauge("kvBytesReservedMax", () -> mostKvBytesReserved);
 
         // A restore: every request in keyed state is unfinished; prefill it again (its generated ids included).
         List<String> restored;
@@ -181,6 +193,10 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
             restored = keys.toList();
         }
         waiting.addAll(restored);
+        LongCounter restoredCounter = new LongCounter();
+        getRuntimeContext().addAccumulator(RESTORED_ACCUMULATOR, restoredCounter);
+        restoredCounter.add(restored.size());
+        getMetricGroup().counter("sequencesRestored").inc(restored.size());
         schedule();
     }
 
@@ -204,6 +220,7 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
         setCurrentKey(request.id);
         state.update(new SequenceState(request, new int[0], 0));
         waiting.add(request.id);
+        mostWaiting = Math.max(mostWaiting, waiting.size());
         schedule();
     }
 
@@ -273,6 +290,8 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
             Active a = new Active(request, sequence, reservation, st.firstTokenAtMillis);
             kvBytesReserved += reservation;
             active.put(id, a);
+            mostActive = Math.max(mostActive, active.size());
+            mostKvBytesReserved = Math.max(mostKvBytesReserved, kvBytesReserved);
             if (sequence.finished()) {
                 complete(a);
             }
