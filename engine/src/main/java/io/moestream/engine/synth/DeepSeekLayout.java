@@ -2,6 +2,7 @@ package io.moestream.engine.synth;
 
 import io.moestream.engine.config.ModelConfig;
 import io.moestream.engine.config.ModelFamily;
+import io.moestream.engine.model.TensorNames;
 import io.moestream.engine.synth.SyntheticWeight.Kind;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,9 +28,9 @@ final class DeepSeekLayout {
 
     private void addAll() {
         int hidden = config.hiddenSize();
-        add("model.embed_tokens.weight", Kind.EMBEDDING, config.vocabSize(), hidden);
+        add(TensorNames.EMBED, Kind.EMBEDDING, config.vocabSize(), hidden);
         for (int layer = 0; layer < config.numLayers(); layer++) {
-            String prefix = "model.layers." + layer + ".";
+            String prefix = TensorNames.layer(layer, "");
             addAttention(prefix + "self_attn.");
             if (config.isMoeLayer(layer)) {
                 addMoe(prefix + "mlp.");
@@ -39,9 +40,9 @@ final class DeepSeekLayout {
             add(prefix + "input_layernorm.weight", Kind.NORM, hidden);
             add(prefix + "post_attention_layernorm.weight", Kind.NORM, hidden);
         }
-        add("model.norm.weight", Kind.NORM, hidden);
+        add(TensorNames.FINAL_NORM, Kind.NORM, hidden);
         if (!config.tieWordEmbeddings()) {
-            add("lm_head.weight", Kind.HEAD, config.vocabSize(), hidden);
+            add(TensorNames.LM_HEAD, Kind.HEAD, config.vocabSize(), hidden);
         }
     }
 
