@@ -81,7 +81,7 @@ public final class MoeStreamOptions {
             .intType()
             .defaultValue(-1)
             .withDescription("Testing only: the first attempt of each Experts subtask throws after this many "
-                    + "bundles, to exercise recovery. Negative disables it.");
+                    + "bundles and a completed checkpoint, to exercise recovery. Negative disables it.");
 
     private MoeStreamOptions() {}
 

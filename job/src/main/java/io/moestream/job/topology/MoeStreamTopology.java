@@ -60,13 +60,17 @@ public final class MoeStreamTopology {
                 .transform("Scheduler", TypeInformation.of(ExpertBundle.class), new SchedulerOperatorFactory(options))
                 .uid("scheduler");
         scheduler.getTransformation().setCoLocationGroupKey(LOOP_CO_LOCATION);
+        // Every decode step crosses the loop twice per MoE layer: flush bundles and results at once rather than
+        // after Flink's default buffer timeout (100 ms), which would bound a sequence to a few tokens per second.
+        scheduler.setBufferTimeout(0);
 
         SingleOutputStreamOperator<ExpertResult> experts = scheduler
                 .keyBy(bundle -> ExpertBundle.expertKey(bundle.layer, bundle.expert, expertsPerLayer), Types.INT)
                 .process(new ExpertsFunction(options))
                 .returns(ExpertResult.class)
                 .name("Experts")
-                .uid("experts");
+                .uid("experts")
+                .setBufferTimeout(0);
 
         SingleOutputStreamOperator<Void> tail = experts.partitionCustom(
                         (Integer origin, int partitions) -> origin, result -> result.originSubtask)

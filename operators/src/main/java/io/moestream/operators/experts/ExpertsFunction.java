@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.configuration.Configuration;
@@ -24,7 +25,8 @@ import org.apache.flink.util.Collector;
  * a rescale from a savepoint moves them. A bundle is one grouped GEMM over all its rows. Exports, per subtask, the
  * experts it holds and their bytes, and per expert the tokens routed to it.
  */
-public final class ExpertsFunction extends KeyedProcessFunction<Integer, ExpertBundle, ExpertResult> {
+public final class ExpertsFunction extends KeyedProcessFunction<Integer, ExpertBundle, ExpertResult>
+        implements CheckpointListener {
     private static final long serialVersionUID = 1L;
     public static final String STATE_NAME = "expert-weights";
 
@@ -42,6 +44,7 @@ public final class ExpertsFunction extends KeyedProcessFunction<Integer, ExpertB
     private transient Counter tokens;
     private transient int failAfterBundles;
     private transient long bundlesSeen;
+    private transient boolean checkpointCompleted;
 
     public ExpertsFunction(Configuration options) {
         this.options = options;
@@ -67,7 +70,8 @@ public final class ExpertsFunction extends KeyedProcessFunction<Integer, ExpertB
 
     @Override
     public void processElement(ExpertBundle bundle, Context context, Collector<ExpertResult> out) throws Exception {
-        if (failAfterBundles >= 0 && bundlesSeen++ >= failAfterBundles) {
+        // The injected failure waits for a completed checkpoint, so the restart is a restore, not a fresh start.
+        if (failAfterBundles >= 0 && bundlesSeen++ >= failAfterBundles && checkpointCompleted) {
             throw new IllegalStateException("injected failure after " + failAfterBundles + " bundles (testing)");
         }
         ExpertWeights weights = weightsState.value();
@@ -103,6 +107,11 @@ public final class ExpertsFunction extends KeyedProcessFunction<Integer, ExpertB
                                 .counter("tokens"))
                 .inc(bundle.rows);
         out.collect(result);
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) {
+        checkpointCompleted = true;
     }
 
     @Override
