@@ -2,9 +2,13 @@ package io.moestream.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.moestream.job.topology.MoeStreamTopology;
 import io.moestream.operators.MoeStreamOptions;
+import io.moestream.operators.records.DeadLetter;
+import io.moestream.operators.records.RawRecord;
 import io.moestream.operators.scheduler.SchedulerOperator;
+import io.moestream.schemas.WireFormat;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +24,7 @@ import java.util.stream.Stream;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.serialization.SimpleStringEncoder;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -85,19 +90,41 @@ public final class FileJob {
             builder.monitorContinuously(Duration.ofMillis(500));
         }
         FileSource<String> source = builder.build();
-        DataStream<String> requests = env.fromSource(source, WatermarkStrategy.noWatermarks(), "requests")
+        String origin = input.getFileName().toString();
+        DataStream<RawRecord> requests = env.fromSource(source, WatermarkStrategy.noWatermarks(), "requests")
                 .uid("requests-source")
                 .filter(line -> !line.isBlank())
-                .name("SkipBlankLines");
-        MoeStreamTopology.Outputs outputs = MoeStreamTopology.build(requests, options);
+                .name("SkipBlankLines")
+                .map(line -> new RawRecord(null, line.getBytes(StandardCharsets.UTF_8), origin, -1, -1, 0))
+                .returns(RawRecord.class)
+                .name("ToRecords");
+        Configuration jsonFiles = new Configuration(options);
+        jsonFiles.set(MoeStreamOptions.REQUEST_FORMAT, WireFormat.JSON);
+        jsonFiles.set(MoeStreamOptions.COMPLETION_FORMAT, WireFormat.JSON);
+        MoeStreamTopology.Outputs outputs = MoeStreamTopology.build(requests, jsonFiles);
         outputs.completions()
+                .map(record -> new String(record.value, StandardCharsets.UTF_8))
+                .returns(Types.STRING)
+                .name("CompletionLines")
                 .sinkTo(sink(completionsDir))
                 .name("CompletionsSink")
                 .uid("completions-sink");
         outputs.deadLetters()
+                .map(FileJob::deadLetterLine)
+                .returns(Types.STRING)
+                .name("DeadLetterLines")
                 .sinkTo(sink(deadLettersDir))
                 .name("DeadLettersSink")
                 .uid("dead-letters-sink");
+    }
+
+    /** A dead letter of the file job: {@code {"code", "message", "original"}}, the original line as text. */
+    static String deadLetterLine(DeadLetter letter) throws IOException {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("code", letter.code);
+        node.put("message", letter.message);
+        node.put("original", new String(letter.original.value, StandardCharsets.UTF_8));
+        return JSON.writeValueAsString(node);
     }
 
     /** Runs the job to completion and writes the output files. */

@@ -12,6 +12,7 @@ import io.moestream.engine.synth.SyntheticModel;
 import io.moestream.engine.tensor.Parallel;
 import io.moestream.operators.records.InferenceRequest;
 import io.moestream.operators.tokenize.RequestParser;
+import io.moestream.schemas.WireFormat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -92,7 +93,7 @@ final class JobFixtures {
             if (i % 6 == 5) {
                 r.putArray("stop").add("e").add("的");
             }
-            r.putObject("metadata").put("row", i);
+            r.putObject("metadata").put("row", String.valueOf(i));
             lines.add(JSON.writeValueAsString(r));
         }
         return lines;
@@ -106,7 +107,8 @@ final class JobFixtures {
     /** The local generator's results for the same requests, by request id: ids, text and finish reason. */
     static Map<String, String> expected(Path modelDir, List<String> lines) throws Exception {
         ModelDirectory files = ModelDirectory.of(modelDir);
-        RequestParser parser = new RequestParser(files, new RequestParser.Limits(128, 4096, 8192, 1 << 20));
+        RequestParser parser =
+                new RequestParser(files, WireFormat.JSON, new RequestParser.Limits(128, 4096, 8192, 1 << 20));
         List<GenerationRequest> requests = new ArrayList<>();
         for (String line : lines) {
             InferenceRequest r = parser.parse(line);

@@ -1,5 +1,7 @@
 package io.moestream.operators;
 
+import io.moestream.schemas.WireFormat;
+import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.ReadableConfig;
@@ -75,6 +77,30 @@ public final class MoeStreamOptions {
             .defaultValue(false)
             .withDescription("Add wall-clock timings to each completion. Off by default: with them, a replay "
                     + "no longer writes byte-identical completions.");
+
+    public static final ConfigOption<WireFormat> REQUEST_FORMAT = ConfigOptions.key("moestream.requests.format")
+            .enumType(WireFormat.class)
+            .defaultValue(WireFormat.JSON)
+            .withDescription("Wire format of request records: JSON, or AVRO (single-object encoding, the schema "
+                    + "fingerprint in every record).");
+
+    public static final ConfigOption<List<String>> REQUEST_WRITER_SCHEMAS = ConfigOptions.key(
+                    "moestream.requests.writer-schemas")
+            .stringType()
+            .asList()
+            .defaultValues()
+            .withDescription("Older CompletionRequest schemas (.avsc files) that producers may still write with: "
+                    + "their records are resolved to the current schema. An unknown fingerprint is a dead letter.");
+
+    public static final ConfigOption<WireFormat> COMPLETION_FORMAT = ConfigOptions.key("moestream.completions.format")
+            .enumType(WireFormat.class)
+            .defaultValue(WireFormat.JSON)
+            .withDescription("Wire format of completion records: JSON or AVRO.");
+
+    public static final ConfigOption<WireFormat> DEAD_LETTER_FORMAT = ConfigOptions.key("moestream.dead-letters.format")
+            .enumType(WireFormat.class)
+            .defaultValue(WireFormat.JSON)
+            .withDescription("Wire format of dead-letter records on Kafka: JSON or AVRO.");
 
     public static final ConfigOption<Integer> FAIL_AFTER_BUNDLES = ConfigOptions.key(
                     "moestream.testing.fail-after-bundles")

@@ -1,22 +1,21 @@
 package io.moestream.job.topology;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.moestream.engine.config.ModelConfig;
 import io.moestream.operators.MoeStreamOptions;
 import io.moestream.operators.detokenize.DetokenizeFunction;
 import io.moestream.operators.experts.ExpertsFunction;
 import io.moestream.operators.feedback.FeedbackTailOperator;
 import io.moestream.operators.records.DeadLetter;
+import io.moestream.operators.records.EncodedRecord;
 import io.moestream.operators.records.ExpertBundle;
 import io.moestream.operators.records.ExpertResult;
 import io.moestream.operators.records.InferenceRequest;
+import io.moestream.operators.records.RawRecord;
 import io.moestream.operators.scheduler.SchedulerOperator;
 import io.moestream.operators.scheduler.SchedulerOperatorFactory;
 import io.moestream.operators.tokenize.TokenizeFunction;
 import java.io.IOException;
 import java.nio.file.Path;
-import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
@@ -38,15 +37,13 @@ public final class MoeStreamTopology {
     /** Scheduler and FeedbackTail subtasks with the same index share a slot, so the channel between them is in-JVM. */
     public static final String LOOP_CO_LOCATION = "moestream-expert-loop";
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    /** The job's outputs: completion and dead-letter JSON lines. */
-    public record Outputs(DataStream<String> completions, DataStream<String> deadLetters) {}
+    /** The job's outputs: encoded completions keyed by request id, and dead letters (the caller encodes them). */
+    public record Outputs(DataStream<EncodedRecord> completions, DataStream<DeadLetter> deadLetters) {}
 
     private MoeStreamTopology() {}
 
-    /** Builds the dataflow over {@code requests} (JSON lines) with {@code options} ({@link MoeStreamOptions}). */
-    public static Outputs build(DataStream<String> requests, Configuration options) throws IOException {
+    /** Builds the dataflow over {@code requests} with {@code options} ({@link MoeStreamOptions}). */
+    public static Outputs build(DataStream<RawRecord> requests, Configuration options) throws IOException {
         ModelConfig model = ModelConfig.load(Path.of(MoeStreamOptions.modelDir(options)));
         int expertsPerLayer = Math.max(1, model.numRoutedExperts());
 
@@ -79,34 +76,16 @@ public final class MoeStreamTopology {
                 .setParallelism(scheduler.getParallelism());
         tail.getTransformation().setCoLocationGroupKey(LOOP_CO_LOCATION);
 
-        DataStream<String> completions = scheduler
+        DataStream<EncodedRecord> completions = scheduler
                 .getSideOutput(SchedulerOperator.FINISHED)
                 .map(new DetokenizeFunction(options))
-                .returns(Types.STRING)
+                .returns(EncodedRecord.class)
                 .name("Detokenize")
                 .uid("detokenize");
 
-        DataStream<String> deadLetters = tokenized
+        DataStream<DeadLetter> deadLetters = tokenized
                 .getSideOutput(TokenizeFunction.DEAD_LETTERS)
-                .union(scheduler.getSideOutput(SchedulerOperator.DEAD_LETTERS))
-                .map(new DeadLetterJson())
-                .returns(Types.STRING)
-                .name("DeadLetterJson")
-                .uid("dead-letter-json");
+                .union(scheduler.getSideOutput(SchedulerOperator.DEAD_LETTERS));
         return new Outputs(completions, deadLetters);
-    }
-
-    /** A dead letter as one JSON line: {@code {"code", "message", "original"}}. */
-    static final class DeadLetterJson implements MapFunction<DeadLetter, String> {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String map(DeadLetter letter) throws Exception {
-            ObjectNode node = JSON.createObjectNode();
-            node.put("code", letter.code);
-            node.put("message", letter.message);
-            node.put("original", letter.original);
-            return JSON.writeValueAsString(node);
-        }
     }
 }

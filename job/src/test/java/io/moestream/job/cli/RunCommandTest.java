@@ -74,7 +74,7 @@ class RunCommandTest {
             codes.add(letter.get("code").asText());
         }
         assertEquals(
-                List.of("INVALID_JSON", "OUT_OF_RANGE", "UNKNOWN_ROLE"),
+                List.of("OUT_OF_RANGE", "UNDECODABLE", "UNKNOWN_ROLE"),
                 codes.stream().sorted().toList());
     }
 

@@ -1,26 +1,32 @@
 package io.moestream.operators.detokenize;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.moestream.operators.MoeStreamOptions;
+import io.moestream.operators.records.EncodedRecord;
 import io.moestream.operators.records.FinishedSequence;
+import io.moestream.schemas.CompletionCodec;
+import io.moestream.schemas.avro.Completion;
+import io.moestream.schemas.avro.Timings;
+import io.moestream.schemas.avro.Usage;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.configuration.Configuration;
 
 /**
- * Builds the completion record of a finished sequence (DESIGN.md section 5) as one JSON line. Without timings (the
- * default) the record depends on the request alone, so a replay writes the same bytes.
+ * Builds the {@link Completion} record of a finished sequence (DESIGN.md section 5) in the completions' wire format,
+ * keyed by request id. Without timings (the default) it depends on the request alone, so a replay writes the same
+ * bytes.
  */
-public final class DetokenizeFunction extends RichMapFunction<FinishedSequence, String> {
+public final class DetokenizeFunction extends RichMapFunction<FinishedSequence, EncodedRecord> {
     private static final long serialVersionUID = 1L;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Configuration options;
     private transient String modelName;
     private transient boolean timings;
+    private transient CompletionCodec codec;
 
     public DetokenizeFunction(Configuration options) {
         this.options = options;
@@ -32,32 +38,32 @@ public final class DetokenizeFunction extends RichMapFunction<FinishedSequence, 
         modelName =
                 dir.getFileName() == null ? dir.toString() : dir.getFileName().toString();
         timings = options.get(MoeStreamOptions.INCLUDE_TIMINGS);
+        codec = CompletionCodec.create(options.get(MoeStreamOptions.COMPLETION_FORMAT));
     }
 
     @Override
-    public String map(FinishedSequence s) throws Exception {
-        ObjectNode c = JSON.createObjectNode();
-        c.put("id", "cmpl-" + s.requestId);
-        c.put("request_id", s.requestId);
-        c.put("model", modelName);
-        c.put("text", s.text);
-        var ids = c.putArray("ids");
-        for (int id : s.ids) {
-            ids.add(id);
+    public EncodedRecord map(FinishedSequence s) {
+        Map<String, String> metadata = new LinkedHashMap<>();
+        for (int i = 0; i < s.metadataKeys.length; i++) {
+            metadata.put(s.metadataKeys[i], s.metadataValues[i]);
         }
-        c.put("finish_reason", s.finishReason);
-        ObjectNode usage = c.putObject("usage");
-        usage.put("prompt_tokens", s.promptTokens);
-        usage.put("completion_tokens", s.ids.length);
-        usage.put("total_tokens", s.promptTokens + s.ids.length);
-        JsonNode metadata = JSON.readTree(s.metadataJson == null ? "{}" : s.metadataJson);
-        c.set("metadata", metadata);
-        if (timings) {
-            ObjectNode t = c.putObject("timings");
-            t.put("received_at_ms", s.receivedAtMillis);
-            t.put("time_to_first_token_ms", s.firstTokenAtMillis == 0 ? -1 : s.firstTokenAtMillis - s.receivedAtMillis);
-            t.put("total_ms", s.finishedAtMillis - s.receivedAtMillis);
-        }
-        return JSON.writeValueAsString(c);
+        Completion completion = Completion.newBuilder()
+                .setId("cmpl-" + s.requestId)
+                .setRequestId(s.requestId)
+                .setModel(modelName)
+                .setText(s.text)
+                .setIds(Arrays.stream(s.ids).boxed().toList())
+                .setFinishReason(s.finishReason)
+                .setUsage(new Usage(s.promptTokens, s.ids.length, s.promptTokens + s.ids.length))
+                .setTimings(
+                        timings
+                                ? new Timings(
+                                        s.receivedAtMillis,
+                                        s.firstTokenAtMillis == 0 ? -1 : s.firstTokenAtMillis - s.receivedAtMillis,
+                                        s.finishedAtMillis - s.receivedAtMillis)
+                                : null)
+                .setMetadata(metadata)
+                .build();
+        return new EncodedRecord(s.requestId, codec.encode(completion));
     }
 }

@@ -7,7 +7,8 @@ public class FinishedSequence {
     public String text;
     public String finishReason;
     public int promptTokens;
-    public String metadataJson;
+    public String[] metadataKeys;
+    public String[] metadataValues;
     public long receivedAtMillis;
     public long firstTokenAtMillis;
     public long finishedAtMillis;

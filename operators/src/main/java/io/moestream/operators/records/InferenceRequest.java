@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * A validated, tokenized request, as the Scheduler keeps it in keyed state (a Flink POJO: public fields, no-arg
- * constructor). {@code metadataJson} is copied to the completion unchanged.
+ * constructor). Its metadata is copied to the completion unchanged.
  */
 public class InferenceRequest {
     public String id;
@@ -16,8 +16,11 @@ public class InferenceRequest {
     public long seed;
     public int maxTokens;
     public String[] stop;
-    public String metadataJson;
+    public String[] metadataKeys;
+    public String[] metadataValues;
     public long receivedAtMillis;
+    /** The record it came from, for a dead letter raised after decoding (a duplicate id). */
+    public RawRecord source;
 
     public InferenceRequest() {}
 

@@ -209,7 +209,7 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
                     new StreamRecord<>(new DeadLetter(
                             "DUPLICATE_REQUEST_ID",
                             "a request with id '" + request.id + "' is already being generated; ids must be unique",
-                            request.id)));
+                            request.source)));
             return;
         }
         // Backpressure: while the waiting queue is full, serve expert results instead of taking input.
@@ -420,7 +420,8 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
         finished.text = result.text();
         finished.finishReason = result.finishReason().wireName();
         finished.promptTokens = result.promptTokens();
-        finished.metadataJson = a.request.metadataJson;
+        finished.metadataKeys = a.request.metadataKeys;
+        finished.metadataValues = a.request.metadataValues;
         finished.receivedAtMillis = a.request.receivedAtMillis;
         finished.firstTokenAtMillis = a.firstTokenAtMillis;
         finished.finishedAtMillis = System.currentTimeMillis();

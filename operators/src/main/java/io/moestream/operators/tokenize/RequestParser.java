@@ -1,24 +1,28 @@
 package io.moestream.operators.tokenize;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moestream.engine.ModelDirectory;
 import io.moestream.engine.chat.ChatMessage;
 import io.moestream.operators.records.InferenceRequest;
+import io.moestream.operators.records.RawRecord;
+import io.moestream.schemas.DecodeException;
+import io.moestream.schemas.RequestCodec;
+import io.moestream.schemas.WireFormat;
+import io.moestream.schemas.avro.CompletionRequest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import org.apache.avro.Schema;
 
 /**
- * Turns one JSON request (DESIGN.md section 5: {@code id}, {@code prompt} or {@code messages}, {@code max_tokens},
- * {@code temperature}, {@code top_p}, {@code top_k}, {@code seed}, {@code stop}, {@code metadata}) into a validated,
- * tokenized {@link InferenceRequest}, or explains with a stable code why it cannot be served.
+ * Turns one request record (Avro single-object encoding or JSON, DESIGN.md section 5) into a validated, tokenized
+ * {@link InferenceRequest}, or explains with a stable code why it cannot be served. Decoding and field types are
+ * the codec's job; ranges, the prompt and the chat roles are checked here.
  */
 public final class RequestParser {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool");
 
     /** Why a request is refused: a stable code for machines and a message for people. */
@@ -40,59 +44,82 @@ public final class RequestParser {
     public record Limits(int defaultMaxTokens, int maxTokensCap, int maxPromptTokens, int maxRecordBytes) {}
 
     private final ModelDirectory model;
+    private final RequestCodec codec;
     private final Limits limits;
     private final int context;
 
-    public RequestParser(ModelDirectory model, Limits limits) throws IOException {
+    public RequestParser(ModelDirectory model, WireFormat format, Limits limits) throws IOException {
+        this(model, format, List.of(), limits);
+    }
+
+    /** @param olderWriterSchemas older CompletionRequest schemas whose records are resolved to the current one */
+    public RequestParser(ModelDirectory model, WireFormat format, List<Schema> olderWriterSchemas, Limits limits)
+            throws IOException {
         this.model = model;
+        this.codec = RequestCodec.create(format, olderWriterSchemas);
         this.limits = limits;
         this.context = model.config().maxPositionEmbeddings();
     }
 
+    /** Parses one JSON Lines request (the file job's input). */
     public InferenceRequest parse(String line) throws InvalidRequestException, IOException {
-        if (line.getBytes(StandardCharsets.UTF_8).length > limits.maxRecordBytes()) {
+        return parse(new RawRecord(null, line.getBytes(StandardCharsets.UTF_8), null, -1, -1, 0));
+    }
+
+    public InferenceRequest parse(RawRecord record) throws InvalidRequestException, IOException {
+        if (record.value == null || record.value.length > limits.maxRecordBytes()) {
             throw new InvalidRequestException(
-                    "OVERSIZE_RECORD", "the record is larger than " + limits.maxRecordBytes() + " bytes");
+                    "OVERSIZE_RECORD",
+                    record.value == null
+                            ? "the record has no value"
+                            : "the record has " + record.value.length + " bytes, more than the limit of "
+                                    + limits.maxRecordBytes());
         }
-        JsonNode root;
+        CompletionRequest decoded;
         try {
-            root = JSON.readTree(line);
-        } catch (JsonProcessingException e) {
-            throw new InvalidRequestException("INVALID_JSON", "not valid JSON: " + e.getOriginalMessage());
+            decoded = codec.decode(record.value);
+        } catch (DecodeException e) {
+            throw new InvalidRequestException(e.code().name(), e.getMessage());
         }
-        if (root == null || !root.isObject()) {
-            throw new InvalidRequestException("INVALID_JSON", "a request must be a JSON object");
-        }
+        InferenceRequest r = validate(decoded);
+        r.source = record;
+        return r;
+    }
+
+    private InferenceRequest validate(CompletionRequest in) throws InvalidRequestException, IOException {
         InferenceRequest r = new InferenceRequest();
-        r.id = requiredText(root, "id");
+        r.id = in.getId();
         if (r.id.isEmpty()) {
             throw new InvalidRequestException("INVALID_FIELD", "'id' must not be empty");
         }
-        r.maxTokens = integer(root, "max_tokens", limits.defaultMaxTokens());
+        r.maxTokens = in.getMaxTokens() == null ? limits.defaultMaxTokens() : in.getMaxTokens();
         if (r.maxTokens <= 0 || r.maxTokens > limits.maxTokensCap()) {
             throw new InvalidRequestException(
                     "OUT_OF_RANGE", "'max_tokens' must be in 1.." + limits.maxTokensCap() + ", got " + r.maxTokens);
         }
-        r.temperature = number(root, "temperature", 1.0);
-        if (r.temperature < 0) {
+        r.temperature = in.getTemperature() == null ? 1.0 : in.getTemperature();
+        if (!(r.temperature >= 0) || Double.isInfinite(r.temperature)) {
             throw new InvalidRequestException("OUT_OF_RANGE", "'temperature' must be >= 0, got " + r.temperature);
         }
-        r.topP = number(root, "top_p", 1.0);
+        r.topP = in.getTopP() == null ? 1.0 : in.getTopP();
         if (!(r.topP > 0 && r.topP <= 1)) {
             throw new InvalidRequestException("OUT_OF_RANGE", "'top_p' must be in (0, 1], got " + r.topP);
         }
-        r.topK = integer(root, "top_k", 0);
+        r.topK = in.getTopK() == null ? 0 : in.getTopK();
         if (r.topK < 0) {
             throw new InvalidRequestException("OUT_OF_RANGE", "'top_k' must be >= 0, got " + r.topK);
         }
-        r.seed = root.hasNonNull("seed") ? longValue(root, "seed") : defaultSeed(r.id);
-        r.stop = stops(root.get("stop"));
-        JsonNode metadata = root.get("metadata");
-        if (metadata != null && !metadata.isNull() && !metadata.isObject()) {
-            throw new InvalidRequestException("INVALID_FIELD", "'metadata' must be an object");
+        r.seed = in.getSeed() != null ? in.getSeed() : defaultSeed(r.id);
+        for (String stop : in.getStop()) {
+            if (stop.isEmpty()) {
+                throw new InvalidRequestException("INVALID_FIELD", "'stop' strings must not be empty");
+            }
         }
-        r.metadataJson = metadata == null || metadata.isNull() ? "{}" : JSON.writeValueAsString(metadata);
-        r.promptIds = prompt(root);
+        r.stop = in.getStop().toArray(String[]::new);
+        Map<String, String> metadata = new TreeMap<>(in.getMetadata());
+        r.metadataKeys = metadata.keySet().toArray(String[]::new);
+        r.metadataValues = metadata.values().toArray(String[]::new);
+        r.promptIds = prompt(in);
         int maxPrompt = Math.min(limits.maxPromptTokens(), context - 1);
         if (r.promptIds.length > maxPrompt) {
             throw new InvalidRequestException(
@@ -103,43 +130,31 @@ public final class RequestParser {
         return r;
     }
 
-    private int[] prompt(JsonNode root) throws InvalidRequestException, IOException {
-        JsonNode prompt = root.get("prompt");
-        JsonNode messages = root.get("messages");
-        boolean hasPrompt = prompt != null && !prompt.isNull();
-        boolean hasMessages = messages != null && !messages.isNull();
+    private int[] prompt(CompletionRequest in) throws InvalidRequestException, IOException {
+        boolean hasPrompt = in.getPrompt() != null;
+        boolean hasMessages = in.getMessages() != null;
         if (hasPrompt == hasMessages) {
             throw new InvalidRequestException(
                     hasPrompt ? "INVALID_FIELD" : "MISSING_FIELD",
                     "a request needs exactly one of 'prompt' and 'messages'");
         }
         if (hasPrompt) {
-            if (!prompt.isTextual()) {
-                throw new InvalidRequestException("INVALID_FIELD", "'prompt' must be a string");
-            }
-            if (prompt.asText().isEmpty()) {
+            if (in.getPrompt().isEmpty()) {
                 throw new InvalidRequestException("EMPTY_PROMPT", "'prompt' is empty");
             }
-            return model.encodeText(prompt.asText());
+            return model.encodeText(in.getPrompt());
         }
-        if (!messages.isArray() || messages.isEmpty()) {
-            throw new InvalidRequestException(
-                    messages.isArray() ? "EMPTY_PROMPT" : "INVALID_FIELD", "'messages' must be a non-empty array");
+        if (in.getMessages().isEmpty()) {
+            throw new InvalidRequestException("EMPTY_PROMPT", "'messages' is empty");
         }
         List<ChatMessage> chat = new ArrayList<>();
-        for (JsonNode m : messages) {
-            if (!m.isObject()
-                    || !m.path("role").isTextual()
-                    || !m.path("content").isTextual()) {
+        for (io.moestream.schemas.avro.ChatMessage m : in.getMessages()) {
+            if (!ROLES.contains(m.getRole())) {
                 throw new InvalidRequestException(
-                        "INVALID_FIELD", "each message must be an object with string 'role' and 'content'");
+                        "UNKNOWN_ROLE",
+                        "unknown chat role '" + m.getRole() + "' (known: system, user, assistant, tool)");
             }
-            String role = m.get("role").asText();
-            if (!ROLES.contains(role)) {
-                throw new InvalidRequestException(
-                        "UNKNOWN_ROLE", "unknown chat role '" + role + "' (known: system, user, assistant, tool)");
-            }
-            chat.add(new ChatMessage(role, m.get("content").asText()));
+            chat.add(new ChatMessage(m.getRole(), m.getContent()));
         }
         return model.encodeChat(chat);
     }
@@ -152,61 +167,5 @@ public final class RequestParser {
             hash *= 0x100000001b3L;
         }
         return hash;
-    }
-
-    private static String[] stops(JsonNode stop) throws InvalidRequestException {
-        if (stop == null || stop.isNull()) {
-            return new String[0];
-        }
-        List<String> stops = new ArrayList<>();
-        for (JsonNode s : stop.isArray() ? stop : JSON.createArrayNode().add(stop)) {
-            if (!s.isTextual() || s.asText().isEmpty()) {
-                throw new InvalidRequestException(
-                        "INVALID_FIELD", "'stop' must be a non-empty string or a list of them");
-            }
-            stops.add(s.asText());
-        }
-        return stops.toArray(String[]::new);
-    }
-
-    private static String requiredText(JsonNode root, String field) throws InvalidRequestException {
-        JsonNode v = root.get(field);
-        if (v == null || v.isNull()) {
-            throw new InvalidRequestException("MISSING_FIELD", "missing '" + field + "'");
-        }
-        if (!v.isTextual()) {
-            throw new InvalidRequestException("INVALID_FIELD", "'" + field + "' must be a string");
-        }
-        return v.asText();
-    }
-
-    private static int integer(JsonNode root, String field, int fallback) throws InvalidRequestException {
-        JsonNode v = root.get(field);
-        if (v == null || v.isNull()) {
-            return fallback;
-        }
-        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-            throw new InvalidRequestException("INVALID_FIELD", "'" + field + "' must be an integer, got " + v);
-        }
-        return v.asInt();
-    }
-
-    private static long longValue(JsonNode root, String field) throws InvalidRequestException {
-        JsonNode v = root.get(field);
-        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-            throw new InvalidRequestException("INVALID_FIELD", "'" + field + "' must be an integer, got " + v);
-        }
-        return v.asLong();
-    }
-
-    private static double number(JsonNode root, String field, double fallback) throws InvalidRequestException {
-        JsonNode v = root.get(field);
-        if (v == null || v.isNull()) {
-            return fallback;
-        }
-        if (!v.isNumber()) {
-            throw new InvalidRequestException("INVALID_FIELD", "'" + field + "' must be a number, got " + v);
-        }
-        return v.asDouble();
     }
 }

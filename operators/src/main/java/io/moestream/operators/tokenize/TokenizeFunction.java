@@ -4,9 +4,16 @@ import io.moestream.engine.chat.ChatTemplateException;
 import io.moestream.operators.MoeStreamOptions;
 import io.moestream.operators.records.DeadLetter;
 import io.moestream.operators.records.InferenceRequest;
+import io.moestream.operators.records.RawRecord;
 import io.moestream.operators.store.ModelStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import org.apache.avro.Schema;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
@@ -20,7 +27,7 @@ import org.apache.flink.util.OutputTag;
  * cannot be served goes to the dead-letter side output with its code, a message and the original line; the job goes
  * on.
  */
-public final class TokenizeFunction extends ProcessFunction<String, InferenceRequest> {
+public final class TokenizeFunction extends ProcessFunction<RawRecord, InferenceRequest> {
     private static final long serialVersionUID = 1L;
     public static final OutputTag<DeadLetter> DEAD_LETTERS =
             new OutputTag<>("tokenize-dead-letters", TypeInformation.of(DeadLetter.class));
@@ -38,6 +45,8 @@ public final class TokenizeFunction extends ProcessFunction<String, InferenceReq
         ModelStore store = ModelStore.get(MoeStreamOptions.modelDir(options));
         parser = new RequestParser(
                 store.files(),
+                options.get(MoeStreamOptions.REQUEST_FORMAT),
+                writerSchemas(options.get(MoeStreamOptions.REQUEST_WRITER_SCHEMAS)),
                 new RequestParser.Limits(
                         options.get(MoeStreamOptions.DEFAULT_MAX_TOKENS),
                         options.get(MoeStreamOptions.MAX_TOKENS_CAP),
@@ -46,20 +55,28 @@ public final class TokenizeFunction extends ProcessFunction<String, InferenceReq
         deadLettersByCode = new HashMap<>();
     }
 
+    private static List<Schema> writerSchemas(List<String> files) throws IOException {
+        List<Schema> schemas = new ArrayList<>();
+        for (String file : files) {
+            schemas.add(new Schema.Parser().parse(Files.readString(Path.of(file))));
+        }
+        return schemas;
+    }
+
     @Override
-    public void processElement(String line, Context context, Collector<InferenceRequest> out) throws Exception {
+    public void processElement(RawRecord record, Context context, Collector<InferenceRequest> out) throws Exception {
         try {
-            InferenceRequest request = parser.parse(line);
+            InferenceRequest request = parser.parse(record);
             request.receivedAtMillis = System.currentTimeMillis();
             out.collect(request);
         } catch (RequestParser.InvalidRequestException e) {
-            deadLetter(context, e.code(), e.getMessage(), line);
+            deadLetter(context, e.code(), e.getMessage(), record);
         } catch (ChatTemplateException e) {
-            deadLetter(context, "INVALID_CHAT", "the chat template refused the messages: " + e.getMessage(), line);
+            deadLetter(context, "INVALID_CHAT", "the chat template refused the messages: " + e.getMessage(), record);
         }
     }
 
-    private void deadLetter(Context context, String code, String message, String line) {
+    private void deadLetter(Context context, String code, String message, RawRecord record) {
         deadLettersByCode
                 .computeIfAbsent(
                         code,
@@ -68,6 +85,6 @@ public final class TokenizeFunction extends ProcessFunction<String, InferenceReq
                                 .addGroup("deadLetterCode", c)
                                 .counter("deadLetters"))
                 .inc();
-        context.output(DEAD_LETTERS, new DeadLetter(code, message, line));
+        context.output(DEAD_LETTERS, new DeadLetter(code, message, record));
     }
 }
