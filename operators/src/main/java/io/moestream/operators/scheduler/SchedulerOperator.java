@@ -36,6 +36,9 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MeterView;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -59,6 +62,8 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
         implements OneInputStreamOperator<InferenceRequest, ExpertBundle>, BoundedOneInput {
     private static final long serialVersionUID = 1L;
     public static final String STATE_NAME = "sequences";
+    /** Samples kept by each latency histogram. */
+    private static final int HISTOGRAM_WINDOW = 1000;
     /** Accumulator: sequences this job restored from a checkpoint and prefilled again (0 without failures). */
     public static final String RESTORED_ACCUMULATOR = "moestream-sequences-restored";
 
@@ -101,6 +106,9 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
     private transient Counter finishedCounter;
     private transient Counter generatedTokens;
     private transient Counter prefillTokens;
+    private transient Histogram queueMillis;
+    private transient Histogram timeToFirstTokenMillis;
+    private transient Histogram microBatchFill;
 
     /** A sequence being generated, with what the job needs beyond the engine's state machine. */
     private static final class Active {
@@ -180,6 +188,21 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
         finishedCounter = getMetricGroup().counter("sequencesFinished");
         generatedTokens = getMetricGroup().counter("tokensGenerated");
         prefillTokens = getMetricGroup().counter("tokensPrefilled");
+        // Rates over the last minute, as Flink's own numRecordsInPerSecond.
+        getMetricGroup().meter("decodeTokensPerSecond", new MeterView(generatedTokens));
+        getMetricGroup().meter("prefillTokensPerSecond", new MeterView(prefillTokens));
+        queueMillis = getMetricGroup().histogram("queueTimeMs", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        timeToFirstTokenMillis =
+                getMetricGroup().histogram("timeToFirstTokenMs", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        microBatchFill = getMetricGroup()
+                .histogram("microBatchFillPercent", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        getMetricGroup().gauge("requestsInFlight", () -> active.size() + waiting.size());
+        getMetricGroup()
+                .gauge(
+                        "kvBytesInUse",
+                        () -> active.values().stream()
+                                .mapToLong(a -> a.sequence.cache().bytes())
+                                .sum());
         getMetricGroup().gauge("sequencesActive", () -> active.size());
         getMetricGroup().gauge("requestsWaiting", () -> waiting.size());
         getMetricGroup().gauge("kvBytesReserved", () -> kvBytesReserved);
@@ -288,6 +311,9 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
                     tokenizer,
                     config.maxPositionEmbeddings());
             Active a = new Active(request, sequence, reservation, st.firstTokenAtMillis);
+            if (request.receivedAtMillis > 0) {
+                queueMillis.update(System.currentTimeMillis() - request.receivedAtMillis);
+            }
             kvBytesReserved += reservation;
             active.put(id, a);
             mostActive = Math.max(mostActive, active.size());
@@ -321,6 +347,7 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
             return false;
         }
         pass.id = passIdBase + passCounter++;
+        microBatchFill.update(100L * pass.batch.rows() / budget);
         pass.forward.begin(pass.batch);
         advance(pass);
         return true;
@@ -398,6 +425,7 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
             generatedTokens.inc(produced);
             if (a.firstTokenAtMillis == 0) {
                 a.firstTokenAtMillis = now;
+                timeToFirstTokenMillis.update(now - a.request.receivedAtMillis);
             }
             if (a.sequence.finished()) {
                 complete(a);
