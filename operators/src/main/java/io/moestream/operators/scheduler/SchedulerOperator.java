@@ -95,6 +95,8 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
 
     private transient Pass[] passes;
     private transient long kvBytesReserved;
+    /** Bytes of the active sequences' KV caches; refreshed after each micro-batch (read by metric reporters). */
+    private transient volatile long kvBytesInUse;
     /** High-water marks, exported so that the budgets can be checked from outside. */
     private transient int mostWaiting;
 
@@ -436,6 +438,9 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
         }
         pass.id = -1;
         pass.members.clear();
+        kvBytesInUse = active.values().stream()
+                .mapToLong(a -> a.sequence.cache().bytes())
+                .sum();
         schedule();
     }
 
