@@ -28,7 +28,10 @@ import picocli.CommandLine.Spec;
             InitModelCommand.class,
             BenchCommand.class,
             RunCommand.class,
-            PlanCommand.class
+            PlanCommand.class,
+            DemoCommand.class,
+            RunKafkaCommand.class,
+            BackfillCommand.class
         },
         footer = {
             "",
