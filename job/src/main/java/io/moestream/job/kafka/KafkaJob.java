@@ -54,13 +54,17 @@ public final class KafkaJob {
                 .setTopics(requestsTopic)
                 .setGroupId(options.get(KafkaOptions.GROUP_ID))
                 .setProperties(client)
-                .setProperty("commit.offsets.on.checkpoint", "true")
+                // Requests written by transactional producers: only committed ones.
+                .setProperty("isolation.level", "read_committed")
                 .setStartingOffsets(offsets(options.get(KafkaOptions.STARTING_OFFSETS), requestsTopic, true))
                 .setDeserializer(new RawRecordDeserializer());
         String stopping = options.get(KafkaOptions.STOPPING_OFFSETS);
-        if (!stopping.equals("none")) {
+        boolean bounded = !stopping.equals("none");
+        if (bounded) {
             source.setBounded(offsets(stopping, requestsTopic, false));
         }
+        // The group's offsets are for monitoring a long-running job; a backfill (fresh group) has no use for them.
+        source.setProperty("commit.offsets.on.checkpoint", String.valueOf(!bounded));
         DataStream<RawRecord> requests = env.fromSource(source.build(), WatermarkStrategy.noWatermarks(), "requests")
                 .uid("kafka-requests");
 
