@@ -5,8 +5,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code plan}: the job's Flink execution plan. */
@@ -21,20 +19,15 @@ final class PlanCommand implements Callable<Integer> {
     @Mixin
     private FlinkOptions flinkOptions;
 
-    @Option(
-            names = "--parallelism",
-            paramLabel = "P",
-            defaultValue = "1",
-            description = "Parallelism of every operator (default: ${DEFAULT-VALUE}).")
-    private int parallelism;
+    @Mixin
+    private ParallelismOption parallelism;
 
     @Override
     public Integer call() throws Exception {
-        if (parallelism < 1) {
-            throw new ParameterException(spec.commandLine(), "--parallelism must be at least 1, got " + parallelism);
-        }
         model.open().config();
-        spec.commandLine().getOut().println(FileJob.plan(model.path, parallelism, flinkOptions.toConfiguration()));
+        spec.commandLine()
+                .getOut()
+                .println(FileJob.plan(model.path, parallelism.get(), flinkOptions.toConfiguration()));
         return 0;
     }
 }

@@ -41,30 +41,23 @@ final class RunCommand implements Callable<Integer> {
             description = "Where requests that cannot be served go, as {\"code\", \"message\", \"original\"} lines.")
     private Path deadLetters;
 
-    @Option(
-            names = "--parallelism",
-            paramLabel = "P",
-            defaultValue = "1",
-            description = "Parallelism of every operator (default: ${DEFAULT-VALUE}).")
-    private int parallelism;
+    @Mixin
+    private ParallelismOption parallelism;
 
     @Override
     public Integer call() throws Exception {
-        if (parallelism < 1) {
-            throw new ParameterException(spec.commandLine(), "--parallelism must be at least 1, got " + parallelism);
-        }
         if (!Files.isRegularFile(input)) {
             throw new ParameterException(spec.commandLine(), "--input " + input + " is not a file");
         }
         model.open().config(); // a bad model directory fails here, with one line, before Flink starts
         FileJob.Result result =
-                FileJob.run(model.path, input, output, deadLetters, parallelism, flinkOptions.toConfiguration());
+                FileJob.run(model.path, input, output, deadLetters, parallelism.get(), flinkOptions.toConfiguration());
         double seconds = result.elapsed().toNanos() / 1e9;
         spec.commandLine()
                 .getErr()
                 .printf(
                         "moestream run: %d completions, %d dead letters in %.1f s (parallelism %d)%n",
-                        result.completions(), result.deadLetters(), seconds, parallelism);
+                        result.completions(), result.deadLetters(), seconds, parallelism.get());
         return 0;
     }
 }
