@@ -210,7 +210,12 @@ public final class FileJob {
     private static long gather(Path dir, Path target, Map<String, Integer> order, String idField) throws IOException {
         List<String> lines = committedLines(dir);
         if (idField != null) {
-            lines.sort(Comparator.comparingInt(line -> order.getOrDefault(idOf(line, idField), Integer.MAX_VALUE)));
+            // Parse each line's id once, not at every comparison.
+            Map<String, Integer> rank = new HashMap<>();
+            for (String line : lines) {
+                rank.put(line, order.getOrDefault(idOf(line, idField), Integer.MAX_VALUE));
+            }
+            lines.sort(Comparator.comparingInt(rank::get));
         }
         Path parent = target.toAbsolutePath().getParent();
         if (parent != null) {

@@ -19,6 +19,7 @@ public final class DispatchPlan {
 
     private final float[] input;
     private final float[] output;
+    private float[] scratch = new float[0];
 
     DispatchPlan(int capacity, int topK, int experts, int hidden) {
         this.hidden = hidden;
@@ -107,13 +108,12 @@ public final class DispatchPlan {
 
     /** Computes every bundle here, each as one grouped GEMM over its rows. */
     public void computeLocally(ExpertProvider experts, io.moestream.engine.tensor.Parallel parallel) {
-        float[] scratch = null;
         for (int b = 0; b < bundles; b++) {
             FeedForward ffn = experts.expert(layer, bundleExpert[b]);
             int n = bundleRows(b);
             int needed = 2 * n * ffn.intermediateSize();
-            if (scratch == null || scratch.length < needed) {
-                scratch = new float[needed];
+            if (scratch.length < needed) {
+                scratch = new float[needed]; // grows to the largest bundle, then is reused step after step
             }
             ffn.forward(input, bundleStart[b] * hidden, n, output, bundleStart[b] * hidden, scratch, parallel);
         }

@@ -93,6 +93,9 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
     /** Admitted requests (in keyed state) waiting for a sequence slot. */
     private transient Deque<String> waiting;
 
+    private transient int maxWaiting;
+    private transient int maxSequences;
+    private transient long kvBudget;
     private transient Pass[] passes;
     private transient long kvBytesReserved;
     /** Bytes of the active sequences' KV caches; refreshed after each micro-batch (read by metric reporters). */
@@ -172,12 +175,15 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
         waiting = new ArrayDeque<>();
         kvBytesPerToken = 4L * config.numLayers() * (config.kvLoraRank() + config.qkRopeHeadDim());
 
+        maxWaiting = options.get(MoeStreamOptions.MAX_WAITING);
+        maxSequences = options.get(MoeStreamOptions.MAX_SEQUENCES);
+        kvBudget = options.get(MoeStreamOptions.KV_BUDGET_BYTES);
         int budget = options.get(MoeStreamOptions.TOKEN_BUDGET);
         passes = new Pass[options.get(MoeStreamOptions.MICRO_BATCHES_IN_FLIGHT)];
         for (int i = 0; i < passes.length; i++) {
             passes[i] = new Pass(new ForwardPass(dense, budget, parallel), new MicroBatch(budget));
         }
-        logits = new float[Math.min(budget, options.get(MoeStreamOptions.MAX_SEQUENCES)) * config.vocabSize()];
+        logits = new float[Math.min(budget, maxSequences) * config.vocabSize()];
 
         subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         // Pass ids carry the attempt, so results of a failed attempt's passes are recognised and dropped.
@@ -238,7 +244,6 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
             return;
         }
         // Backpressure: while the waiting queue is full, serve expert results instead of taking input.
-        int maxWaiting = options.get(MoeStreamOptions.MAX_WAITING);
         while (waiting.size() >= maxWaiting) {
             mailbox.yield();
         }
@@ -289,8 +294,6 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
     }
 
     private void activateWaiting() throws Exception {
-        int maxSequences = options.get(MoeStreamOptions.MAX_SEQUENCES);
-        long kvBudget = options.get(MoeStreamOptions.KV_BUDGET_BYTES);
         while (!waiting.isEmpty() && active.size() < maxSequences) {
             String id = waiting.peek();
             setCurrentKey(id);
