@@ -8,25 +8,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moestream.engine.synth.SyntheticModel;
 import io.moestream.job.kafka.EmbeddedKafka;
+import io.moestream.job.kafka.KafkaTestClients;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -58,9 +52,7 @@ class KafkaCommandsTest {
 
     /** Topics {@code prefix-requests} (2 partitions), {@code prefix-completions} (2), {@code prefix-dead-letters}. */
     private static void topics(String prefix) throws Exception {
-        kafka.createTopic(prefix + "-requests", 2);
-        kafka.createTopic(prefix + "-completions", 2);
-        kafka.createTopic(prefix + "-dead-letters", 1);
+        KafkaTestClients.createJobTopics(kafka, prefix);
     }
 
     private static List<String> topicOptions(String prefix) {
@@ -87,64 +79,32 @@ class KafkaCommandsTest {
 
     /** JSON requests {@code prefix-from} ... {@code prefix-(to-1)}, keyed by id; a few tokens each. */
     private static Set<String> produce(String topic, String prefix, int from, int to) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", kafka.bootstrapServers());
         Set<String> ids = new TreeSet<>();
-        try (KafkaProducer<byte[], byte[]> producer =
-                new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-            for (int i = from; i < to; i++) {
-                String id = prefix + "-" + i;
-                String value = i % 2 == 0
-                        ? "{\"id\": \"" + id + "\", \"prompt\": \"record " + i + "\", \"max_tokens\": " + (3 + i % 4)
-                                + ", \"temperature\": 0}"
-                        : "{\"id\": \"" + id + "\", \"messages\": [{\"role\": \"user\", \"content\": \"row " + i
-                                + "\"}], \"max_tokens\": 4, \"seed\": " + i + "}";
-                producer.send(new ProducerRecord<>(topic, bytes(id), bytes(value)));
-                ids.add(id);
-            }
+        List<byte[][]> records = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            String id = prefix + "-" + i;
+            String value = i % 2 == 0
+                    ? "{\"id\": \"" + id + "\", \"prompt\": \"record " + i + "\", \"max_tokens\": " + (3 + i % 4)
+                            + ", \"temperature\": 0}"
+                    : "{\"id\": \"" + id + "\", \"messages\": [{\"role\": \"user\", \"content\": \"row " + i
+                            + "\"}], \"max_tokens\": 4, \"seed\": " + i + "}";
+            records.add(new byte[][] {bytes(id), bytes(value)});
+            ids.add(id);
         }
+        KafkaTestClients.produce(kafka, topic, records);
         return ids;
     }
 
     private static void produceRaw(String topic, String key, String value) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", kafka.bootstrapServers());
-        try (KafkaProducer<byte[], byte[]> producer =
-                new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(topic, bytes(key), bytes(value)));
-        }
+        KafkaTestClients.produce(kafka, topic, List.<byte[][]>of(new byte[][] {bytes(key), bytes(value)}));
     }
 
     private static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    /**
-     * Everything committed on {@code topic} (read_committed), until {@code expected} records arrived and then nothing
-     * more for a second (to catch duplicates), or the timeout.
-     */
     private static List<ConsumerRecord<byte[], byte[]>> readCommitted(String topic, int expected, Duration timeout) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", kafka.bootstrapServers());
-        p.put("isolation.level", "read_committed");
-        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(info -> new TopicPartition(topic, info.partition()))
-                    .toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            long deadline = System.nanoTime() + timeout.toNanos();
-            long quietUntil = Long.MAX_VALUE;
-            while (System.nanoTime() < deadline && System.nanoTime() < quietUntil) {
-                consumer.poll(Duration.ofMillis(100)).forEach(records::add);
-                if (records.size() >= expected && quietUntil == Long.MAX_VALUE) {
-                    quietUntil = System.nanoTime() + Duration.ofSeconds(1).toNanos();
-                }
-            }
-        }
-        return records;
+        return KafkaTestClients.readCommitted(kafka, topic, expected, timeout);
     }
 
     /** The request ids of the completions, each once (a duplicate fails). */

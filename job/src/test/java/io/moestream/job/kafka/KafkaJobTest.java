@@ -24,7 +24,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
@@ -35,11 +34,6 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -71,9 +65,7 @@ class KafkaJobTest {
     }
 
     private static Configuration options(String prefix) throws Exception {
-        kafka.createTopic(prefix + "-requests", 2);
-        kafka.createTopic(prefix + "-completions", 2);
-        kafka.createTopic(prefix + "-dead-letters", 1);
+        KafkaTestClients.createJobTopics(kafka, prefix);
         Configuration options = new Configuration();
         options.set(MoeStreamOptions.MODEL_DIR, model.toString());
         options.set(MoeStreamOptions.REQUEST_FORMAT, WireFormat.AVRO);
@@ -94,38 +86,11 @@ class KafkaJobTest {
     }
 
     private static void produce(String topic, List<byte[][]> keyValues) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", kafka.bootstrapServers());
-        try (KafkaProducer<byte[], byte[]> producer =
-                new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-            for (byte[][] kv : keyValues) {
-                producer.send(new ProducerRecord<>(topic, kv[0], kv[1]));
-            }
-        }
+        KafkaTestClients.produce(kafka, topic, keyValues);
     }
 
-    /** Everything committed on {@code topic}, read with read_committed. */
     private static List<ConsumerRecord<byte[], byte[]>> readCommitted(String topic, int expected) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", kafka.bootstrapServers());
-        p.put("group.id", topic + "-reader");
-        p.put("auto.offset.reset", "earliest");
-        p.put("isolation.level", "read_committed");
-        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(topic));
-            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-            // Read until nothing more arrives for a while after the expected count (to catch duplicates).
-            long quietUntil = Long.MAX_VALUE;
-            while (System.nanoTime() < deadline && System.nanoTime() < quietUntil) {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-                if (records.size() >= expected && quietUntil == Long.MAX_VALUE) {
-                    quietUntil = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-                }
-            }
-        }
-        return records;
+        return KafkaTestClients.readCommitted(kafka, topic, expected, Duration.ofSeconds(90));
     }
 
     private static CompletionRequest request(String id, String prompt, int maxTokens) {
