@@ -6,6 +6,7 @@ import io.moestream.engine.tensor.Bf16Linear;
 import io.moestream.engine.tensor.F32Linear;
 import io.moestream.engine.tensor.Linear;
 import io.moestream.engine.tensor.NumberFormats;
+import io.moestream.engine.tensor.Q8Linear;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -34,11 +35,13 @@ public final class Checkpoint {
     private final Map<String, TensorInfo> tensors;
     private final Set<String> read = ConcurrentHashMap.newKeySet();
     private final int[] fp8Block;
+    private final WeightFormat weightFormat;
 
-    private Checkpoint(Path directory, Map<String, TensorInfo> tensors, int[] fp8Block) {
+    private Checkpoint(Path directory, Map<String, TensorInfo> tensors, int[] fp8Block, WeightFormat weightFormat) {
         this.directory = directory;
         this.tensors = tensors;
         this.fp8Block = fp8Block;
+        this.weightFormat = weightFormat;
     }
 
     /**
@@ -47,6 +50,15 @@ public final class Checkpoint {
      * @param fp8Block the {@code weight_block_size} of an FP8 checkpoint, or null
      */
     public static Checkpoint open(Path directory, int[] fp8Block) throws IOException {
+        return open(directory, fp8Block, WeightFormat.STORED);
+    }
+
+    /**
+     * Opens the safetensors files of {@code directory}; {@link #linear} gives weights in {@code weightFormat}.
+     *
+     * @param fp8Block the {@code weight_block_size} of an FP8 checkpoint, or null
+     */
+    public static Checkpoint open(Path directory, int[] fp8Block, WeightFormat weightFormat) throws IOException {
         if (!Files.isDirectory(directory)) {
             throw new CheckpointException("model directory " + directory + " does not exist");
         }
@@ -102,7 +114,7 @@ public final class Checkpoint {
                 }
             }
         }
-        return new Checkpoint(directory, tensors, fp8Block);
+        return new Checkpoint(directory, tensors, fp8Block, weightFormat);
     }
 
     public Path directory() {
@@ -175,11 +187,19 @@ public final class Checkpoint {
         return out;
     }
 
+    public WeightFormat weightFormat() {
+        return weightFormat;
+    }
+
     /**
-     * A linear layer's weight {@code [out, in]}: bfloat16 stays bfloat16; float32, float16 and FP8 become float32.
+     * A linear layer's weight {@code [out, in]} in this checkpoint's {@link WeightFormat}: as stored, bfloat16 stays
+     * bfloat16 and float32, float16 and FP8 become float32; in {@link WeightFormat#Q8} every format is quantised.
      */
     public Linear linear(String name, int outFeatures, int inFeatures) throws IOException {
         TensorInfo info = info(name, outFeatures, inFeatures);
+        if (weightFormat == WeightFormat.Q8) {
+            return Q8Linear.quantize(readFloats(name, outFeatures, inFeatures), outFeatures, inFeatures);
+        }
         if (info.dtype() == DType.BF16) {
             read.add(name);
             short[] bits = new short[Math.toIntExact(info.elementCount())];

@@ -1,6 +1,7 @@
 package io.moestream.engine.model;
 
 import io.moestream.engine.checkpoint.Checkpoint;
+import io.moestream.engine.checkpoint.WeightFormat;
 import io.moestream.engine.config.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -17,10 +18,15 @@ public final class Model implements ExpertProvider {
         this.experts = experts;
     }
 
-    /** Loads {@code config.json} and the safetensors of {@code directory}. */
+    /** Loads {@code config.json} and the safetensors of {@code directory}, weights as stored. */
     public static Model load(Path directory) throws IOException {
+        return load(directory, WeightFormat.STORED);
+    }
+
+    /** Loads {@code config.json} and the safetensors of {@code directory}, linear weights in {@code format}. */
+    public static Model load(Path directory, WeightFormat format) throws IOException {
         ModelConfig config = ModelConfig.load(directory);
-        Checkpoint ckpt = Checkpoint.open(directory, config.fp8BlockSize());
+        Checkpoint ckpt = Checkpoint.open(directory, config.fp8BlockSize(), format);
         DenseModel dense = DenseModel.load(ckpt, config);
         FeedForward[][] experts = new FeedForward[config.numLayers()][];
         for (int l = 0; l < config.numLayers(); l++) {

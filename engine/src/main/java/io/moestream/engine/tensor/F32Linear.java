@@ -30,11 +30,24 @@ public final class F32Linear extends Linear {
 
     @Override
     float[] tileRows(int tile, float[] scratch, int[] rowOffsets) {
-        int first = tile * TILE_OUT;
         for (int r = 0; r < TILE_OUT; r++) {
-            int row = first + r < outFeatures() ? first + r : first;
-            rowOffsets[r] = row * inFeatures();
+            rowOffsets[r] = tileRow(tile, r) * inFeatures();
         }
         return weight;
+    }
+
+    @Override
+    void dotTile(int tile, float[] x, int xOff, float[] out) {
+        int k = inFeatures();
+        Kernels.dot4x1(
+                weight,
+                tileRow(tile, 0) * k,
+                tileRow(tile, 1) * k,
+                tileRow(tile, 2) * k,
+                tileRow(tile, 3) * k,
+                x,
+                xOff,
+                k,
+                out);
     }
 }

@@ -3,10 +3,15 @@ package io.moestream.engine.tensor;
 /**
  * A weight matrix {@code W} of shape {@code [outFeatures, inFeatures]} (PyTorch's {@code nn.Linear} layout), applied
  * to a batch of rows: {@code y[t] = W x[t]}. Every output element is one dot product in the fixed order of
- * {@link Kernels}, so a row's result never depends on how many rows share the call or how many threads run it.
+ * {@link Kernels}, so a row's result never depends on how many rows share the call or how many threads run it, and a
+ * matrix gives the same bits as the float32 matrix of its values (a bfloat16 or 8-bit matrix is exactly its widening).
+ *
+ * <p>One activation row (decode of one sequence, memory-bound) runs a kernel of the storage format that reads the
+ * weights in place. Several rows widen each tile of 4 weight rows to float32 once and run the float32 microkernel
+ * over all rows, so the conversion is paid once per tile, not once per row.
  */
 public abstract class Linear {
-    /** Output rows per tile: the microkernel computes 4 outputs of 2 rows at a time. */
+    /** Output rows per tile: the microkernels compute 4 outputs of 1 or 2 activation rows at a time. */
     static final int TILE_OUT = 4;
 
     private final int outFeatures;
@@ -37,6 +42,18 @@ public abstract class Linear {
      * {@code r} starts in it. Rows past the end of the matrix point at the tile's first row.
      */
     abstract float[] tileRows(int tile, float[] scratch, int[] rowOffsets);
+
+    /**
+     * The 4 outputs of tile {@code tile} for the activation row {@code x[xOff..]} into {@code out[0..3]}, reading the
+     * weights in their stored form; bitwise equal to {@link Kernels#dot} of the widened rows.
+     */
+    abstract void dotTile(int tile, float[] x, int xOff, float[] out);
+
+    /** The first row of tile {@code tile}, or row {@code r} of it when that exists. */
+    final int tileRow(int tile, int r) {
+        int row = tile * TILE_OUT + r;
+        return row < outFeatures ? row : tile * TILE_OUT;
+    }
 
     /**
      * {@code y[yOff + t*yStride + o] = sum_i W[o][i] * x[xOff + t*xStride + i]} for {@code t < rows}, {@code o <
@@ -71,29 +88,36 @@ public abstract class Linear {
             float[] y,
             int yOff,
             int yStride) {
-        float[] scratch = Scratch.tile(TILE_OUT * inFeatures);
-        float[] out = new float[2 * TILE_OUT];
-        int[] r = new int[TILE_OUT];
+        Scratch scratch = Scratch.get();
+        float[] out = scratch.tileOutputs;
+        if (rowTo - rowFrom == 1) {
+            int xa = xOff + rowFrom * xStride;
+            int yRow = yOff + rowFrom * yStride;
+            for (int tile = tileFrom; tile < tileTo; tile++) {
+                dotTile(tile, x, xa, out);
+                int o0 = tile * TILE_OUT;
+                System.arraycopy(out, 0, y, yRow + o0, Math.min(TILE_OUT, outFeatures - o0));
+            }
+            return;
+        }
+        float[] widened = scratch.tile(TILE_OUT * inFeatures);
+        int[] r = scratch.tileRowOffsets;
         int k = inFeatures;
         for (int tile = tileFrom; tile < tileTo; tile++) {
-            float[] w = tileRows(tile, scratch, r);
+            float[] w = tileRows(tile, widened, r);
             int o0 = tile * TILE_OUT;
             int valid = Math.min(TILE_OUT, outFeatures - o0);
             int t = rowFrom;
             for (; t + 1 < rowTo; t += 2) {
                 int xa = xOff + t * xStride;
                 Kernels.dot4x2(w, r[0], r[1], r[2], r[3], x, xa, xa + xStride, k, out);
-                store(out, 0, y, yOff + t * yStride + o0, valid);
-                store(out, 4, y, yOff + (t + 1) * yStride + o0, valid);
+                System.arraycopy(out, 0, y, yOff + t * yStride + o0, valid);
+                System.arraycopy(out, 4, y, yOff + (t + 1) * yStride + o0, valid);
             }
             if (t < rowTo) {
                 Kernels.dot4x1(w, r[0], r[1], r[2], r[3], x, xOff + t * xStride, k, out);
-                store(out, 0, y, yOff + t * yStride + o0, valid);
+                System.arraycopy(out, 0, y, yOff + t * yStride + o0, valid);
             }
         }
-    }
-
-    private static void store(float[] src, int srcOff, float[] y, int yPos, int valid) {
-        System.arraycopy(src, srcOff, y, yPos, valid);
     }
 }
