@@ -6,20 +6,19 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * A bfloat16 weight matrix kept in 2 bytes per weight (half the memory traffic of float32), packed once at load so
- * that the kernel widens it with one shift or one mask per 8 weights: each row is a run of 16-weight chunks, and int
- * {@code j} of chunk {@code c} holds weight {@code 16c + j} in its low half and weight {@code 16c + 8 + j} in its high
- * half. A bfloat16 is the top half of a float32, so {@code int << 16} is the first 8 weights as floats and
- * {@code int & 0xFFFF0000} the next 8, exactly, in the order of {@link Kernels#dot}. A row's last {@code k % 16}
- * weights are stored one per int (low half): an 8-wide block if there are 8 or more, then the scalar tail.
+ * A bfloat16 weight matrix kept in 2 bytes per weight (half the memory traffic of float32), packed once into panels
+ * of 16 output rows, input-major ({@link Linear}): int {@code base(p) + 8i + j} holds weight {@code (16p + j, i)} in
+ * its low half and weight {@code (16p + 8 + j, i)} in its high half. A bfloat16 is the top half of a float32, so
+ * {@code int << 16} gives the panel's first 8 weights of column {@code i} as floats and {@code int & 0xFFFF0000} the
+ * other 8, exactly: one 32-byte load and two integer operations per 16 weights.
  */
 public final class Bf16Linear extends Linear {
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     private static final VectorSpecies<Float> F = Kernels.F;
     private static final int HIGH_HALF = 0xFFFF0000;
+    private static final int INTS = PANEL / 2;
 
     private final int[] packed;
-    private final int rowInts;
 
     /** Packs {@code weight}, the raw bfloat16 bits of a row-major {@code [outFeatures, inFeatures]} matrix. */
     public Bf16Linear(short[] weight, int outFeatures, int inFeatures) {
@@ -28,29 +27,14 @@ public final class Bf16Linear extends Linear {
             throw new IllegalArgumentException(
                     "weight has " + weight.length + " elements, expected " + outFeatures + "x" + inFeatures);
         }
-        this.rowInts = rowInts(inFeatures);
-        this.packed = new int[Math.multiplyExact(outFeatures, rowInts)];
+        this.packed = new int[Math.multiplyExact(panels * INTS, inFeatures)];
         for (int o = 0; o < outFeatures; o++) {
-            packRow(weight, o * inFeatures, packed, o * rowInts, inFeatures);
-        }
-    }
-
-    private static int rowInts(int k) {
-        int rest = k % 16;
-        return (k / 16) * 8 + rest;
-    }
-
-    private static void packRow(short[] src, int from, int[] dst, int to, int k) {
-        int chunks = k / 16;
-        for (int c = 0; c < chunks; c++) {
-            for (int j = 0; j < 8; j++) {
-                int low = src[from + 16 * c + j] & 0xFFFF;
-                int high = src[from + 16 * c + 8 + j] & 0xFFFF;
-                dst[to + 8 * c + j] = low | (high << 16);
+            int j = o % PANEL;
+            int base = (o / PANEL) * INTS * inFeatures + j % INTS;
+            int shift = j < INTS ? 0 : 16;
+            for (int i = 0; i < inFeatures; i++) {
+                packed[base + i * INTS] |= (weight[o * inFeatures + i] & 0xFFFF) << shift;
             }
-        }
-        for (int i = chunks * 16, p = to + chunks * 8; i < k; i++, p++) {
-            dst[p] = src[from + i] & 0xFFFF;
         }
     }
 
@@ -59,41 +43,11 @@ public final class Bf16Linear extends Linear {
         return 4L * packed.length;
     }
 
-    /** Weight {@code (o, i)} as float. */
+    @Override
     public float get(int o, int i) {
-        int chunk = i / 16;
-        int base = o * rowInts;
-        int k = inFeatures();
-        if (chunk < k / 16) {
-            int bits = packed[base + 8 * chunk + (i % 8)];
-            return Float.intBitsToFloat(i % 16 < 8 ? bits << 16 : bits & HIGH_HALF);
-        }
-        return Float.intBitsToFloat(packed[base + (k / 16) * 8 + (i - (k / 16) * 16)] << 16);
-    }
-
-    @Override
-    public void copyRow(int o, float[] dst, int dstOff) {
-        int k = inFeatures();
-        int base = o * rowInts;
-        int chunks = k / 16;
-        for (int c = 0; c < chunks; c++) {
-            IntVector v = IntVector.fromArray(I, packed, base + 8 * c);
-            low(v).intoArray(dst, dstOff + 16 * c);
-            high(v).intoArray(dst, dstOff + 16 * c + 8);
-        }
-        for (int i = chunks * 16, p = base + chunks * 8; i < k; i++, p++) {
-            dst[dstOff + i] = Float.intBitsToFloat(packed[p] << 16);
-        }
-    }
-
-    @Override
-    float[] tileRows(int tile, float[] scratch, int[] rowOffsets) {
-        int k = inFeatures();
-        for (int r = 0; r < TILE_OUT; r++) {
-            copyRow(tileRow(tile, r), scratch, r * k);
-            rowOffsets[r] = r * k;
-        }
-        return scratch;
+        int j = o % PANEL;
+        int bits = packed[(o / PANEL) * INTS * inFeatures() + i * INTS + j % INTS];
+        return Float.intBitsToFloat(j < INTS ? bits << 16 : bits & HIGH_HALF);
     }
 
     private static FloatVector low(IntVector v) {
@@ -101,56 +55,76 @@ public final class Bf16Linear extends Linear {
     }
 
     private static FloatVector high(IntVector v) {
-        return v.and(HIGH_HALF).reinterpretAsFloats();
+        return v.lanewise(VectorOperators.LSHR, 16)
+                .lanewise(VectorOperators.LSHL, 16)
+                .reinterpretAsFloats();
     }
 
     @Override
-    void dotTile(int tile, float[] x, int xOff, float[] out) {
+    float[] panelFloats(int p, float[] scratch) {
         int k = inFeatures();
-        int w0 = tileRow(tile, 0) * rowInts;
-        int w1 = tileRow(tile, 1) * rowInts;
-        int w2 = tileRow(tile, 2) * rowInts;
-        int w3 = tileRow(tile, 3) * rowInts;
-        int chunks = k / 16;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int c = 0; c < chunks; c++) {
-            int p = 8 * c;
-            FloatVector xl = FloatVector.fromArray(F, x, xOff + 16 * c);
-            FloatVector xh = FloatVector.fromArray(F, x, xOff + 16 * c + 8);
-            IntVector v0 = IntVector.fromArray(I, packed, w0 + p);
-            IntVector v1 = IntVector.fromArray(I, packed, w1 + p);
-            IntVector v2 = IntVector.fromArray(I, packed, w2 + p);
-            IntVector v3 = IntVector.fromArray(I, packed, w3 + p);
-            a0 = low(v0).fma(xl, a0);
-            a1 = low(v1).fma(xl, a1);
-            a2 = low(v2).fma(xl, a2);
-            a3 = low(v3).fma(xl, a3);
-            a0 = high(v0).fma(xh, a0);
-            a1 = high(v1).fma(xh, a1);
-            a2 = high(v2).fma(xh, a2);
-            a3 = high(v3).fma(xh, a3);
+        for (int i = 0, w = p * INTS * k; i < k; i++, w += INTS) {
+            IntVector v = IntVector.fromArray(I, packed, w);
+            low(v).intoArray(scratch, PANEL * i);
+            high(v).intoArray(scratch, PANEL * i + 8);
         }
-        int done = chunks * 16;
-        int p = chunks * 8;
-        if (k - done >= 8) {
-            FloatVector xl = FloatVector.fromArray(F, x, xOff + done);
-            a0 = low(IntVector.fromArray(I, packed, w0 + p)).fma(xl, a0);
-            a1 = low(IntVector.fromArray(I, packed, w1 + p)).fma(xl, a1);
-            a2 = low(IntVector.fromArray(I, packed, w2 + p)).fma(xl, a2);
-            a3 = low(IntVector.fromArray(I, packed, w3 + p)).fma(xl, a3);
-            done += 8;
-            p += 8;
-        }
-        out[0] = tail(w0 + p, x, xOff, done, k, Kernels.sumLanes(a0));
-        out[1] = tail(w1 + p, x, xOff, done, k, Kernels.sumLanes(a1));
-        out[2] = tail(w2 + p, x, xOff, done, k, Kernels.sumLanes(a2));
-        out[3] = tail(w3 + p, x, xOff, done, k, Kernels.sumLanes(a3));
+        return scratch;
     }
 
-    private float tail(int p, float[] x, int xOff, int from, int k, float s) {
-        for (int i = from; i < k; i++, p++) {
-            s = Math.fma(Float.intBitsToFloat(packed[p] << 16), x[xOff + i], s);
+    @Override
+    void kernel2(int p, int q, float[] x, int xa, int xb, float[] out) {
+        int k = inFeatures();
+        int wp = p * INTS * k;
+        int wq = q * INTS * k;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
+        for (int i = 0; i < k; i++, wp += INTS, wq += INTS) {
+            IntVector vp = IntVector.fromArray(I, packed, wp);
+            IntVector vq = IntVector.fromArray(I, packed, wq);
+            FloatVector p0 = low(vp);
+            FloatVector p1 = high(vp);
+            FloatVector q0 = low(vq);
+            FloatVector q1 = high(vq);
+            FloatVector va = FloatVector.broadcast(F, x[xa + i]);
+            FloatVector vb = FloatVector.broadcast(F, x[xb + i]);
+            a0 = p0.fma(va, a0);
+            a1 = p1.fma(va, a1);
+            a2 = q0.fma(va, a2);
+            a3 = q1.fma(va, a3);
+            b0 = p0.fma(vb, b0);
+            b1 = p1.fma(vb, b1);
+            b2 = q0.fma(vb, b2);
+            b3 = q1.fma(vb, b3);
         }
-        return s;
+        a0.intoArray(out, 0);
+        a1.intoArray(out, 8);
+        a2.intoArray(out, 16);
+        a3.intoArray(out, 24);
+        b0.intoArray(out, 32);
+        b1.intoArray(out, 40);
+        b2.intoArray(out, 48);
+        b3.intoArray(out, 56);
+    }
+
+    @Override
+    void kernel1(int p, int q, float[] x, int xa, float[] out) {
+        int k = inFeatures();
+        int wp = p * INTS * k;
+        int wq = q * INTS * k;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
+        for (int i = 0; i < k; i++, wp += INTS, wq += INTS) {
+            IntVector vp = IntVector.fromArray(I, packed, wp);
+            IntVector vq = IntVector.fromArray(I, packed, wq);
+            FloatVector va = FloatVector.broadcast(F, x[xa + i]);
+            a0 = low(vp).fma(va, a0);
+            a1 = high(vp).fma(va, a1);
+            a2 = low(vq).fma(va, a2);
+            a3 = high(vq).fma(va, a3);
+        }
+        a0.intoArray(out, 0);
+        a1.intoArray(out, 8);
+        a2.intoArray(out, 16);
+        a3.intoArray(out, 24);
     }
 }

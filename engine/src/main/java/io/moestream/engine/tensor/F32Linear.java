@@ -1,53 +1,148 @@
 package io.moestream.engine.tensor;
 
-/** A float32 weight matrix, row-major {@code [out, in]}; its tiles are read in place. */
-public final class F32Linear extends Linear {
-    private final float[] weight;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
+/**
+ * A float32 weight matrix, packed once into panels of 16 output rows, input-major ({@link Linear}): float {@code
+ * base(p) + 16i + j} is weight {@code (16p + j, i)}.
+ */
+public final class F32Linear extends Linear {
+    private static final VectorSpecies<Float> F = Kernels.F;
+
+    private final float[] packed;
+
+    /** Packs {@code weight}, a row-major {@code [outFeatures, inFeatures]} matrix (not kept). */
     public F32Linear(float[] weight, int outFeatures, int inFeatures) {
         super(outFeatures, inFeatures);
         if (weight.length != (long) outFeatures * inFeatures) {
             throw new IllegalArgumentException(
                     "weight has " + weight.length + " elements, expected " + outFeatures + "x" + inFeatures);
         }
-        this.weight = weight;
-    }
-
-    /** The backing array (shared, not copied). */
-    public float[] weight() {
-        return weight;
+        this.packed = new float[Math.multiplyExact(panels * PANEL, inFeatures)];
+        for (int o = 0; o < outFeatures; o++) {
+            int base = (o / PANEL) * PANEL * inFeatures + o % PANEL;
+            for (int i = 0; i < inFeatures; i++) {
+                packed[base + i * PANEL] = weight[o * inFeatures + i];
+            }
+        }
     }
 
     @Override
     public long bytes() {
-        return 4L * weight.length;
+        return 4L * packed.length;
     }
 
     @Override
-    public void copyRow(int o, float[] dst, int dstOff) {
-        System.arraycopy(weight, o * inFeatures(), dst, dstOff, inFeatures());
+    public float get(int o, int i) {
+        return packed[(o / PANEL) * PANEL * inFeatures() + i * PANEL + o % PANEL];
     }
 
     @Override
-    float[] tileRows(int tile, float[] scratch, int[] rowOffsets) {
-        for (int r = 0; r < TILE_OUT; r++) {
-            rowOffsets[r] = tileRow(tile, r) * inFeatures();
+    float[] panelFloats(int p, float[] scratch) {
+        return packed;
+    }
+
+    @Override
+    int panelOffset(int p) {
+        return p * PANEL * inFeatures();
+    }
+
+    /**
+     * The float32 panel at {@code packed[w..]} ({@code k} inputs) times the 6 activation rows at {@code x[x0..]} ..
+     * {@code x[x5..]}: {@code out[r * 16 + j]} is output {@code j} of the panel for row {@code r}.
+     */
+    static void kernel6(
+            float[] packed, int w, int k, float[] x, int x0, int x1, int x2, int x3, int x4, int x5, float[] out) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
+        FloatVector c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+        for (int i = 0; i < k; i++, w += PANEL) {
+            FloatVector lo = FloatVector.fromArray(F, packed, w);
+            FloatVector hi = FloatVector.fromArray(F, packed, w + 8);
+            FloatVector b = FloatVector.broadcast(F, x[x0 + i]);
+            c00 = lo.fma(b, c00);
+            c01 = hi.fma(b, c01);
+            b = FloatVector.broadcast(F, x[x1 + i]);
+            c10 = lo.fma(b, c10);
+            c11 = hi.fma(b, c11);
+            b = FloatVector.broadcast(F, x[x2 + i]);
+            c20 = lo.fma(b, c20);
+            c21 = hi.fma(b, c21);
+            b = FloatVector.broadcast(F, x[x3 + i]);
+            c30 = lo.fma(b, c30);
+            c31 = hi.fma(b, c31);
+            b = FloatVector.broadcast(F, x[x4 + i]);
+            c40 = lo.fma(b, c40);
+            c41 = hi.fma(b, c41);
+            b = FloatVector.broadcast(F, x[x5 + i]);
+            c50 = lo.fma(b, c50);
+            c51 = hi.fma(b, c51);
         }
-        return weight;
+        c00.intoArray(out, 0);
+        c01.intoArray(out, 8);
+        c10.intoArray(out, 16);
+        c11.intoArray(out, 24);
+        c20.intoArray(out, 32);
+        c21.intoArray(out, 40);
+        c30.intoArray(out, 48);
+        c31.intoArray(out, 56);
+        c40.intoArray(out, 64);
+        c41.intoArray(out, 72);
+        c50.intoArray(out, 80);
+        c51.intoArray(out, 88);
     }
 
     @Override
-    void dotTile(int tile, float[] x, int xOff, float[] out) {
+    void kernel2(int p, int q, float[] x, int xa, int xb, float[] out) {
         int k = inFeatures();
-        Kernels.dot4x1(
-                weight,
-                tileRow(tile, 0) * k,
-                tileRow(tile, 1) * k,
-                tileRow(tile, 2) * k,
-                tileRow(tile, 3) * k,
-                x,
-                xOff,
-                k,
-                out);
+        int wp = p * PANEL * k;
+        int wq = q * PANEL * k;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
+        for (int i = 0; i < k; i++, wp += PANEL, wq += PANEL) {
+            FloatVector p0 = FloatVector.fromArray(F, packed, wp);
+            FloatVector p1 = FloatVector.fromArray(F, packed, wp + 8);
+            FloatVector q0 = FloatVector.fromArray(F, packed, wq);
+            FloatVector q1 = FloatVector.fromArray(F, packed, wq + 8);
+            FloatVector va = FloatVector.broadcast(F, x[xa + i]);
+            FloatVector vb = FloatVector.broadcast(F, x[xb + i]);
+            a0 = p0.fma(va, a0);
+            a1 = p1.fma(va, a1);
+            a2 = q0.fma(va, a2);
+            a3 = q1.fma(va, a3);
+            b0 = p0.fma(vb, b0);
+            b1 = p1.fma(vb, b1);
+            b2 = q0.fma(vb, b2);
+            b3 = q1.fma(vb, b3);
+        }
+        a0.intoArray(out, 0);
+        a1.intoArray(out, 8);
+        a2.intoArray(out, 16);
+        a3.intoArray(out, 24);
+        b0.intoArray(out, 32);
+        b1.intoArray(out, 40);
+        b2.intoArray(out, 48);
+        b3.intoArray(out, 56);
+    }
+
+    @Override
+    void kernel1(int p, int q, float[] x, int xa, float[] out) {
+        int k = inFeatures();
+        int wp = p * PANEL * k;
+        int wq = q * PANEL * k;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
+        for (int i = 0; i < k; i++, wp += PANEL, wq += PANEL) {
+            FloatVector va = FloatVector.broadcast(F, x[xa + i]);
+            a0 = FloatVector.fromArray(F, packed, wp).fma(va, a0);
+            a1 = FloatVector.fromArray(F, packed, wp + 8).fma(va, a1);
+            a2 = FloatVector.fromArray(F, packed, wq).fma(va, a2);
+            a3 = FloatVector.fromArray(F, packed, wq + 8).fma(va, a3);
+        }
+        a0.intoArray(out, 0);
+        a1.intoArray(out, 8);
+        a2.intoArray(out, 16);
+        a3.intoArray(out, 24);
     }
 }

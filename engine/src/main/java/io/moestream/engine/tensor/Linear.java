@@ -2,24 +2,37 @@ package io.moestream.engine.tensor;
 
 /**
  * A weight matrix {@code W} of shape {@code [outFeatures, inFeatures]} (PyTorch's {@code nn.Linear} layout), applied
- * to a batch of rows: {@code y[t] = W x[t]}. Every output element is one dot product in the fixed order of
- * {@link Kernels}, so a row's result never depends on how many rows share the call or how many threads run it, and a
- * matrix gives the same bits as the float32 matrix of its values (a bfloat16 or 8-bit matrix is exactly its widening).
+ * to a batch of rows: {@code y[t] = W x[t]}.
  *
- * <p>One activation row (decode of one sequence, memory-bound) runs a kernel of the storage format that reads the
- * weights in place. Several rows widen each tile of 4 weight rows to float32 once and run the float32 microkernel
- * over all rows, so the conversion is paid once per tile, not once per row.
+ * <p><b>Numerics.</b> Every output is one dot product computed in one fixed order: {@code s = 0; for i in 0..k-1:
+ * s = fma(W[o][i], x[t][i], s)}, with {@code W[o][i]} the weight as float32 (a bfloat16 or 8-bit weight widened
+ * exactly first). So a row's result never depends on how many rows share the call, which kernel ran it or how many
+ * threads ran it (DESIGN.md section 3), and a matrix gives the same bits as the float32 matrix of its values.
+ *
+ * <p><b>Layout.</b> Each format packs its weights once at load into panels of {@value #PANEL} output rows stored
+ * input-major: for each input {@code i}, the panel's 16 weights of column {@code i} are adjacent. The kernels
+ * vectorise over output rows (two 8-lane vectors per panel) and broadcast one activation per FMA, so a dot product
+ * needs no horizontal sum and its order is the sequential one above. Three kernels cover the row counts: 6 rows of one
+ * panel (prefill, batched decode: 12 accumulators), 2 rows of 2 panels and 1 row of 2 panels (decode, memory-bound).
  */
 public abstract class Linear {
-    /** Output rows per tile: the microkernels compute 4 outputs of 1 or 2 activation rows at a time. */
-    static final int TILE_OUT = 4;
+    /** Output rows per panel: two 8-lane vectors. */
+    static final int PANEL = 16;
+    /** Activation rows of the widest kernel. */
+    static final int KERNEL_ROWS = 6;
 
     private final int outFeatures;
     private final int inFeatures;
+    /** Panels of {@link #PANEL} output rows; the last one padded with zero weights. */
+    final int panels;
 
-    protected Linear(int outFeatures, int inFeatures) {
+    Linear(int outFeatures, int inFeatures) {
+        if (outFeatures < 1 || inFeatures < 1) {
+            throw new IllegalArgumentException("shape " + outFeatures + "x" + inFeatures);
+        }
         this.outFeatures = outFeatures;
         this.inFeatures = inFeatures;
+        this.panels = (outFeatures + PANEL - 1) / PANEL;
     }
 
     public final int outFeatures() {
@@ -33,27 +46,38 @@ public abstract class Linear {
     /** Bytes of weight data this matrix keeps in memory. */
     public abstract long bytes();
 
+    /** Weight {@code (o, i)} as float32, exactly as the kernels use it. */
+    public abstract float get(int o, int i);
+
     /** Row {@code o} of the weight, as floats, into {@code dst[dstOff ..]}. */
-    public abstract void copyRow(int o, float[] dst, int dstOff);
-
-    /**
-     * Makes the 4 weight rows of tile {@code tile} readable as floats: returns the array that holds them, either the
-     * backing array itself (no copy) or {@code scratch} (converted), and sets {@code rowOffsets[r]} to where row
-     * {@code r} starts in it. Rows past the end of the matrix point at the tile's first row.
-     */
-    abstract float[] tileRows(int tile, float[] scratch, int[] rowOffsets);
-
-    /**
-     * The 4 outputs of tile {@code tile} for the activation row {@code x[xOff..]} into {@code out[0..3]}, reading the
-     * weights in their stored form; bitwise equal to {@link Kernels#dot} of the widened rows.
-     */
-    abstract void dotTile(int tile, float[] x, int xOff, float[] out);
-
-    /** The first row of tile {@code tile}, or row {@code r} of it when that exists. */
-    final int tileRow(int tile, int r) {
-        int row = tile * TILE_OUT + r;
-        return row < outFeatures ? row : tile * TILE_OUT;
+    public void copyRow(int o, float[] dst, int dstOff) {
+        for (int i = 0; i < inFeatures; i++) {
+            dst[dstOff + i] = get(o, i);
+        }
     }
+
+    /**
+     * Panel {@code p} as float32 in the packed layout ({@code 16i + j} is weight {@code (16p + j, i)}): the backing
+     * array itself when it holds floats (then at {@link #panelOffset}), else {@code scratch} filled with the widened
+     * weights (at offset 0). The 6-row kernel runs on it: widening once per panel is cheap next to 6 or more rows
+     * of FMAs, and C2 keeps the 12 accumulators of the float32 kernel in registers better than with the widening
+     * inside the loop.
+     */
+    abstract float[] panelFloats(int p, float[] scratch);
+
+    /** Where panel {@code p} starts in the array {@link #panelFloats} returns. */
+    int panelOffset(int p) {
+        return 0;
+    }
+
+    /**
+     * Panels {@code p} and {@code q} times the rows at {@code x[xa..]} and {@code x[xb..]}: {@code out[r * 32 + 16s +
+     * j]} is output {@code j} of panel {@code s} ({@code p}, then {@code q}) for row {@code r}.
+     */
+    abstract void kernel2(int p, int q, float[] x, int xa, int xb, float[] out);
+
+    /** Panels {@code p} and {@code q} times the row at {@code x[xa..]}: {@code out[16s + j]}. */
+    abstract void kernel1(int p, int q, float[] x, int xa, float[] out);
 
     /**
      * {@code y[yOff + t*yStride + o] = sum_i W[o][i] * x[xOff + t*xStride + i]} for {@code t < rows}, {@code o <
@@ -61,63 +85,97 @@ public abstract class Linear {
      */
     public final void forward(
             float[] x, int xOff, int xStride, int rows, float[] y, int yOff, int yStride, Parallel parallel) {
-        int tiles = (outFeatures + TILE_OUT - 1) / TILE_OUT;
-        // Split over output tiles when there are enough; otherwise also over rows (prefill of a small matrix).
-        if (tiles >= parallel.threads() * 4 || rows < 2 * parallel.threads()) {
+        // Split over panels when there are enough; otherwise over rows (prefill of a small matrix).
+        if (panels >= parallel.threads() * 2 || rows < KERNEL_ROWS * parallel.threads()) {
             parallel.forRange(
-                    tiles, 8, (from, to) -> forwardTiles(from, to, x, xOff, xStride, 0, rows, y, yOff, yStride));
+                    panels, 2, (from, to) -> forwardBlock(from, to, x, xOff, xStride, 0, rows, y, yOff, yStride));
         } else {
             parallel.forRange(
-                    rows, 2, (from, to) -> forwardTiles(0, tiles, x, xOff, xStride, from, to, y, yOff, yStride));
+                    rows,
+                    KERNEL_ROWS,
+                    (from, to) -> forwardBlock(0, panels, x, xOff, xStride, from, to, y, yOff, yStride));
         }
     }
 
     /** Single-threaded form of {@link #forward}. */
     public final void forward(float[] x, int xOff, int xStride, int rows, float[] y, int yOff, int yStride) {
-        forwardTiles(0, (outFeatures + TILE_OUT - 1) / TILE_OUT, x, xOff, xStride, 0, rows, y, yOff, yStride);
+        forwardBlock(0, panels, x, xOff, xStride, 0, rows, y, yOff, yStride);
     }
 
-    private void forwardTiles(
-            int tileFrom,
-            int tileTo,
+    /** Panels {@code [pFrom, pTo)} for rows {@code [rFrom, rTo)}. */
+    private void forwardBlock(
+            int pFrom,
+            int pTo,
             float[] x,
             int xOff,
             int xStride,
-            int rowFrom,
-            int rowTo,
+            int rFrom,
+            int rTo,
             float[] y,
             int yOff,
             int yStride) {
         Scratch scratch = Scratch.get();
-        float[] out = scratch.tileOutputs;
-        if (rowTo - rowFrom == 1) {
-            int xa = xOff + rowFrom * xStride;
-            int yRow = yOff + rowFrom * yStride;
-            for (int tile = tileFrom; tile < tileTo; tile++) {
-                dotTile(tile, x, xa, out);
-                int o0 = tile * TILE_OUT;
-                System.arraycopy(out, 0, y, yRow + o0, Math.min(TILE_OUT, outFeatures - o0));
+        float[] out = scratch.kernelOutputs;
+        int rows = rTo - rFrom;
+        int rest = rows % KERNEL_ROWS;
+        // Rows in blocks of 6, panel by panel so each panel's weights stay in cache for all of them; a remainder of
+        // 3 to 5 rows takes the 6-row kernel too (its last row repeated), which reads the weights once.
+        int sixEnd = rFrom + (rest >= 3 ? rows : rows - rest);
+        if (sixEnd > rFrom) {
+            float[] widened = scratch.panel(PANEL * inFeatures);
+            for (int p = pFrom; p < pTo; p++) {
+                float[] w = panelFloats(p, widened);
+                int wOff = panelOffset(p);
+                for (int t = rFrom; t < sixEnd; t += KERNEL_ROWS) {
+                    int n = Math.min(KERNEL_ROWS, sixEnd - t);
+                    int x0 = xOff + t * xStride;
+                    int last = xOff + (t + n - 1) * xStride;
+                    F32Linear.kernel6(
+                            w,
+                            wOff,
+                            inFeatures,
+                            x,
+                            x0,
+                            n > 1 ? x0 + xStride : last,
+                            n > 2 ? x0 + 2 * xStride : last,
+                            n > 3 ? x0 + 3 * xStride : last,
+                            n > 4 ? x0 + 4 * xStride : last,
+                            n > 5 ? x0 + 5 * xStride : last,
+                            out);
+                    for (int r = 0; r < n; r++) {
+                        store(out, r * PANEL, p, y, yOff + (t + r) * yStride);
+                    }
+                }
             }
+        }
+        int left = rTo - sixEnd;
+        if (left == 0) {
             return;
         }
-        float[] widened = scratch.tile(TILE_OUT * inFeatures);
-        int[] r = scratch.tileRowOffsets;
-        int k = inFeatures;
-        for (int tile = tileFrom; tile < tileTo; tile++) {
-            float[] w = tileRows(tile, widened, r);
-            int o0 = tile * TILE_OUT;
-            int valid = Math.min(TILE_OUT, outFeatures - o0);
-            int t = rowFrom;
-            for (; t + 1 < rowTo; t += 2) {
-                int xa = xOff + t * xStride;
-                Kernels.dot4x2(w, r[0], r[1], r[2], r[3], x, xa, xa + xStride, k, out);
-                System.arraycopy(out, 0, y, yOff + t * yStride + o0, valid);
-                System.arraycopy(out, 4, y, yOff + (t + 1) * yStride + o0, valid);
-            }
-            if (t < rowTo) {
-                Kernels.dot4x1(w, r[0], r[1], r[2], r[3], x, xOff + t * xStride, k, out);
-                System.arraycopy(out, 0, y, yOff + t * yStride + o0, valid);
+        int xa = xOff + sixEnd * xStride;
+        int ya = yOff + sixEnd * yStride;
+        for (int p = pFrom; p < pTo; p += 2) {
+            int q = p + 1 < pTo ? p + 1 : p;
+            if (left == 2) {
+                kernel2(p, q, x, xa, xa + xStride, out);
+                store(out, 0, p, y, ya);
+                store(out, 2 * PANEL, p, y, ya + yStride);
+                if (q != p) {
+                    store(out, PANEL, q, y, ya);
+                    store(out, 3 * PANEL, q, y, ya + yStride);
+                }
+            } else {
+                kernel1(p, q, x, xa, out);
+                store(out, 0, p, y, ya);
+                if (q != p) {
+                    store(out, PANEL, q, y, ya);
+                }
             }
         }
+    }
+
+    /** Copies panel {@code p}'s outputs (those that exist) from {@code out[from..]} to row {@code y[yRow..]}. */
+    private void store(float[] out, int from, int p, float[] y, int yRow) {
+        System.arraycopy(out, from, y, yRow + p * PANEL, Math.min(PANEL, outFeatures - p * PANEL));
     }
 }

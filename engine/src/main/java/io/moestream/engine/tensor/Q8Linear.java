@@ -1,31 +1,33 @@
 package io.moestream.engine.tensor;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * An 8-bit weight matrix quantised on load, as llama.cpp's q8_0: each row in blocks of 32 weights, each block one
- * float32 scale {@code d = max|w| / 127} and 32 signed bytes {@code q = round(w / d)}; the weight is {@code q * d}.
- * The bytes of a block are packed into 8 ints so the kernel widens them with two shifts per 8 weights: byte {@code b}
- * of int {@code j} is weight {@code 8b + j} of the block. The kernels multiply {@code q * d} in float32 before the
- * FMA, so the result is bitwise that of the float32 matrix of the dequantised weights ({@link #dequantized}).
+ * An 8-bit weight matrix quantised on load, as llama.cpp's q8_0: each row in blocks of 32 weights along the input,
+ * each block one float32 scale {@code d = max|w| / 127} and 32 signed bytes {@code q = round(w / d)}; the weight is
+ * {@code q * d}, computed in float32 before the FMA, so the result is bitwise that of the float32 matrix of the
+ * dequantised weights ({@link #dequantized}).
+ *
+ * <p>Packed in panels of 16 output rows, input-major ({@link Linear}): byte {@code 16(pk + i) + j} is the quant of
+ * weight {@code (16p + j, i)}, and for each block the 16 outputs' scales are side by side. 8 quants load and
+ * sign-extend in one instruction ({@code vpmovsxbd}), then convert, scale and FMA.
  */
 public final class Q8Linear extends Linear {
     static final int BLOCK = 32;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
     private static final VectorSpecies<Float> F = Kernels.F;
 
-    private final int[] quants;
+    private final byte[] quants;
     private final float[] scales;
-    private final int blocksPerRow;
+    private final int blocks;
 
-    private Q8Linear(int[] quants, float[] scales, int outFeatures, int inFeatures) {
+    private Q8Linear(int outFeatures, int inFeatures) {
         super(outFeatures, inFeatures);
-        this.quants = quants;
-        this.scales = scales;
-        this.blocksPerRow = (inFeatures + BLOCK - 1) / BLOCK;
+        this.blocks = (inFeatures + BLOCK - 1) / BLOCK;
+        this.quants = new byte[Math.multiplyExact(panels * PANEL, inFeatures)];
+        this.scales = new float[Math.multiplyExact(panels * PANEL, blocks)];
     }
 
     /** Quantises the row-major {@code [outFeatures, inFeatures]} float32 matrix {@code weight}. */
@@ -34,11 +36,11 @@ public final class Q8Linear extends Linear {
             throw new IllegalArgumentException(
                     "weight has " + weight.length + " elements, expected " + outFeatures + "x" + inFeatures);
         }
-        int blocks = (inFeatures + BLOCK - 1) / BLOCK;
-        int[] quants = new int[Math.multiplyExact(outFeatures, blocks * 8)];
-        float[] scales = new float[outFeatures * blocks];
+        Q8Linear m = new Q8Linear(outFeatures, inFeatures);
         for (int o = 0; o < outFeatures; o++) {
-            for (int b = 0; b < blocks; b++) {
+            int p = o / PANEL;
+            int j = o % PANEL;
+            for (int b = 0; b < m.blocks; b++) {
                 int from = o * inFeatures + b * BLOCK;
                 int n = Math.min(BLOCK, inFeatures - b * BLOCK);
                 float amax = 0;
@@ -47,31 +49,28 @@ public final class Q8Linear extends Linear {
                 }
                 float d = amax / 127;
                 float id = d != 0 ? 1 / d : 0;
-                scales[o * blocks + b] = d;
-                int q0 = (o * blocks + b) * 8;
+                m.scales[(p * m.blocks + b) * PANEL + j] = d;
                 for (int i = 0; i < n; i++) {
-                    int q = Math.round(weight[from + i] * id);
-                    quants[q0 + (i % 8)] |= (q & 0xFF) << (8 * (i / 8));
+                    m.quants[(p * inFeatures + b * BLOCK + i) * PANEL + j] = (byte) Math.round(weight[from + i] * id);
                 }
             }
         }
-        return new Q8Linear(quants, scales, outFeatures, inFeatures);
+        return m;
     }
 
     @Override
     public long bytes() {
-        return 4L * quants.length + 4L * scales.length;
+        return quants.length + 4L * scales.length;
     }
 
-    /** Weight {@code (o, i)} as the kernels see it: {@code q * d} in float32. */
+    @Override
     public float get(int o, int i) {
-        int block = o * blocksPerRow + i / BLOCK;
-        int p = i % BLOCK;
-        int q = (quants[block * 8 + (p % 8)] << (24 - 8 * (p / 8))) >> 24;
-        return q * scales[block];
+        int p = o / PANEL;
+        int j = o % PANEL;
+        return quants[(p * inFeatures() + i) * PANEL + j] * scales[(p * blocks + i / BLOCK) * PANEL + j];
     }
 
-    /** The float32 matrix of the dequantised weights. */
+    /** The float32 matrix of the dequantised weights, row-major. */
     public float[] dequantized() {
         int k = inFeatures();
         float[] out = new float[outFeatures() * k];
@@ -81,81 +80,72 @@ public final class Q8Linear extends Linear {
         return out;
     }
 
-    @Override
-    public void copyRow(int o, float[] dst, int dstOff) {
-        for (int i = 0; i < inFeatures(); i++) {
-            dst[dstOff + i] = get(o, i);
-        }
+    /** 8 weights {@code q * d}: the quants at {@code quants[at..at+8)} and their scales {@code d}. */
+    private FloatVector weights(int at, FloatVector d) {
+        return ((FloatVector) ByteVector.fromArray(B, quants, at).castShape(F, 0)).mul(d);
     }
 
     @Override
-    float[] tileRows(int tile, float[] scratch, int[] rowOffsets) {
+    float[] panelFloats(int p, float[] scratch) {
         int k = inFeatures();
-        for (int r = 0; r < TILE_OUT; r++) {
-            int row = tileRow(tile, r);
-            int off = r * k;
-            int full = k / BLOCK;
-            for (int b = 0; b < full; b++) {
-                int block = row * blocksPerRow + b;
-                FloatVector d = FloatVector.broadcast(F, scales[block]);
-                IntVector v = IntVector.fromArray(I, quants, block * 8);
-                int to = off + b * BLOCK;
-                weights(v, 0, d).intoArray(scratch, to);
-                weights(v, 1, d).intoArray(scratch, to + 8);
-                weights(v, 2, d).intoArray(scratch, to + 16);
-                weights(v, 3, d).intoArray(scratch, to + 24);
-            }
-            for (int i = full * BLOCK; i < k; i++) {
-                scratch[off + i] = get(row, i);
-            }
-            rowOffsets[r] = off;
+        for (int i = 0, q = p * k * PANEL; i < k; i++, q += PANEL) {
+            int d = (p * blocks + i / BLOCK) * PANEL;
+            weights(q, FloatVector.fromArray(F, scales, d)).intoArray(scratch, PANEL * i);
+            weights(q + 8, FloatVector.fromArray(F, scales, d + 8)).intoArray(scratch, PANEL * i + 8);
         }
         return scratch;
     }
 
-    /** Weights {@code 8 * part .. 8 * part + 7} of a block: byte {@code part} of each int, sign-extended, times d. */
-    private static FloatVector weights(IntVector block, int part, FloatVector d) {
-        IntVector q = block.lanewise(VectorOperators.LSHL, 24 - 8 * part).lanewise(VectorOperators.ASHR, 24);
-        return ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(d);
+    @Override
+    void kernel2(int p, int q, float[] x, int xa, int xb, float[] out) {
+        int k = inFeatures();
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
+        for (int i = 0, qp = p * k * PANEL, qq = q * k * PANEL; i < k; i++, qp += PANEL, qq += PANEL) {
+            int dp = (p * blocks + i / BLOCK) * PANEL;
+            int dq = (q * blocks + i / BLOCK) * PANEL;
+            FloatVector p0 = weights(qp, FloatVector.fromArray(F, scales, dp));
+            FloatVector p1 = weights(qp + 8, FloatVector.fromArray(F, scales, dp + 8));
+            FloatVector q0 = weights(qq, FloatVector.fromArray(F, scales, dq));
+            FloatVector q1 = weights(qq + 8, FloatVector.fromArray(F, scales, dq + 8));
+            FloatVector va = FloatVector.broadcast(F, x[xa + i]);
+            FloatVector vb = FloatVector.broadcast(F, x[xb + i]);
+            a0 = p0.fma(va, a0);
+            a1 = p1.fma(va, a1);
+            a2 = q0.fma(va, a2);
+            a3 = q1.fma(va, a3);
+            b0 = p0.fma(vb, b0);
+            b1 = p1.fma(vb, b1);
+            b2 = q0.fma(vb, b2);
+            b3 = q1.fma(vb, b3);
+        }
+        a0.intoArray(out, 0);
+        a1.intoArray(out, 8);
+        a2.intoArray(out, 16);
+        a3.intoArray(out, 24);
+        b0.intoArray(out, 32);
+        b1.intoArray(out, 40);
+        b2.intoArray(out, 48);
+        b3.intoArray(out, 56);
     }
 
     @Override
-    void dotTile(int tile, float[] x, int xOff, float[] out) {
+    void kernel1(int p, int q, float[] x, int xa, float[] out) {
         int k = inFeatures();
-        int b0 = tileRow(tile, 0) * blocksPerRow;
-        int b1 = tileRow(tile, 1) * blocksPerRow;
-        int b2 = tileRow(tile, 2) * blocksPerRow;
-        int b3 = tileRow(tile, 3) * blocksPerRow;
-        int vk = k & ~(Kernels.LANES - 1);
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int b = 0; b * BLOCK < vk; b++) {
-            IntVector v0 = IntVector.fromArray(I, quants, (b0 + b) * 8);
-            IntVector v1 = IntVector.fromArray(I, quants, (b1 + b) * 8);
-            IntVector v2 = IntVector.fromArray(I, quants, (b2 + b) * 8);
-            IntVector v3 = IntVector.fromArray(I, quants, (b3 + b) * 8);
-            FloatVector d0 = FloatVector.broadcast(F, scales[b0 + b]);
-            FloatVector d1 = FloatVector.broadcast(F, scales[b1 + b]);
-            FloatVector d2 = FloatVector.broadcast(F, scales[b2 + b]);
-            FloatVector d3 = FloatVector.broadcast(F, scales[b3 + b]);
-            int parts = Math.min(4, (vk - b * BLOCK) / 8);
-            for (int part = 0; part < parts; part++) {
-                FloatVector xv = FloatVector.fromArray(F, x, xOff + b * BLOCK + 8 * part);
-                a0 = weights(v0, part, d0).fma(xv, a0);
-                a1 = weights(v1, part, d1).fma(xv, a1);
-                a2 = weights(v2, part, d2).fma(xv, a2);
-                a3 = weights(v3, part, d3).fma(xv, a3);
-            }
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
+        for (int i = 0, qp = p * k * PANEL, qq = q * k * PANEL; i < k; i++, qp += PANEL, qq += PANEL) {
+            int dp = (p * blocks + i / BLOCK) * PANEL;
+            int dq = (q * blocks + i / BLOCK) * PANEL;
+            FloatVector va = FloatVector.broadcast(F, x[xa + i]);
+            a0 = weights(qp, FloatVector.fromArray(F, scales, dp)).fma(va, a0);
+            a1 = weights(qp + 8, FloatVector.fromArray(F, scales, dp + 8)).fma(va, a1);
+            a2 = weights(qq, FloatVector.fromArray(F, scales, dq)).fma(va, a2);
+            a3 = weights(qq + 8, FloatVector.fromArray(F, scales, dq + 8)).fma(va, a3);
         }
-        out[0] = tail(tileRow(tile, 0), x, xOff, vk, k, Kernels.sumLanes(a0));
-        out[1] = tail(tileRow(tile, 1), x, xOff, vk, k, Kernels.sumLanes(a1));
-        out[2] = tail(tileRow(tile, 2), x, xOff, vk, k, Kernels.sumLanes(a2));
-        out[3] = tail(tileRow(tile, 3), x, xOff, vk, k, Kernels.sumLanes(a3));
-    }
-
-    private float tail(int row, float[] x, int xOff, int from, int k, float s) {
-        for (int i = from; i < k; i++) {
-            s = Math.fma(get(row, i), x[xOff + i], s);
-        }
-        return s;
+        a0.intoArray(out, 0);
+        a1.intoArray(out, 8);
+        a2.intoArray(out, 16);
+        a3.intoArray(out, 24);
     }
 }

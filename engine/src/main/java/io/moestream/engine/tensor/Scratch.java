@@ -1,15 +1,13 @@
 package io.moestream.engine.tensor;
 
-/** Per-thread scratch buffers of the matrix kernels, grown to the largest size asked, so hot loops do not allocate. */
+/** Per-thread scratch buffers of the matrix kernels, so hot loops do not allocate. */
 final class Scratch {
     private static final ThreadLocal<Scratch> CURRENT = ThreadLocal.withInitial(Scratch::new);
 
-    /** Outputs of one microkernel call: 4 weight rows times up to 2 activation rows. */
-    final float[] tileOutputs = new float[2 * Linear.TILE_OUT];
-    /** Where each of a tile's 4 rows starts in the array {@link Linear#tileRows} returns. */
-    final int[] tileRowOffsets = new int[Linear.TILE_OUT];
+    /** Outputs of one kernel call: 6 rows of one panel or 2 rows of 2 panels. */
+    final float[] kernelOutputs = new float[Linear.KERNEL_ROWS * Linear.PANEL];
 
-    private float[] tile = new float[0];
+    private float[] panel = new float[0];
 
     private Scratch() {}
 
@@ -17,11 +15,11 @@ final class Scratch {
         return CURRENT.get();
     }
 
-    /** A float buffer of at least {@code size} elements (contents undefined). */
-    float[] tile(int size) {
-        if (tile.length < size) {
-            tile = new float[size];
+    /** A buffer for one widened panel: at least {@code size} floats (contents undefined). */
+    float[] panel(int size) {
+        if (panel.length < size) {
+            panel = new float[size];
         }
-        return tile;
+        return panel;
     }
 }

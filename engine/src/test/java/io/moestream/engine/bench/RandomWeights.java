@@ -4,6 +4,7 @@ import io.moestream.engine.tensor.Bf16Linear;
 import io.moestream.engine.tensor.F32Linear;
 import io.moestream.engine.tensor.Linear;
 import io.moestream.engine.tensor.NumberFormats;
+import io.moestream.engine.tensor.Q8Linear;
 import java.util.SplittableRandom;
 
 /** Seeded random inputs and weights for the benchmarks (the speed of a kernel does not depend on the values). */
@@ -35,7 +36,8 @@ final class RandomWeights {
                 }
                 yield new Bf16Linear(bits, outFeatures, inFeatures);
             }
-            default -> throw new IllegalArgumentException("dtype " + dtype + " (F32, BF16)");
+            case "Q8" -> Q8Linear.quantize(values, outFeatures, inFeatures);
+            default -> throw new IllegalArgumentException("dtype " + dtype + " (F32, BF16, Q8)");
         };
     }
 
