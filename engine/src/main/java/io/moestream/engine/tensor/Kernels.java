@@ -1,6 +1,8 @@
 package io.moestream.engine.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -75,11 +77,84 @@ public final class Kernels {
         }
     }
 
-    /** SwiGLU: {@code gate[i] = silu(gate[i]) * up[i]}, silu(g) = g / (1 + e^-g). */
+    /** SwiGLU: {@code gate[i] = silu(gate[i]) * up[i]}, silu(g) = g / (1 + e^-g) with e^x from {@link #exp}. */
     public static void siluMul(float[] gate, int gOff, float[] up, int uOff, int n) {
-        for (int i = 0; i < n; i++) {
-            float g = gate[gOff + i];
-            gate[gOff + i] = (float) (g / (1.0 + Math.exp(-g))) * up[uOff + i];
+        int vn = n & ~(LANES - 1);
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        for (int i = 0; i < vn; i += LANES) {
+            FloatVector g = FloatVector.fromArray(F, gate, gOff + i);
+            g.div(exp(g.neg()).add(one))
+                    .mul(FloatVector.fromArray(F, up, uOff + i))
+                    .intoArray(gate, gOff + i);
         }
+        for (int i = vn; i < n; i++) {
+            float g = gate[gOff + i];
+            gate[gOff + i] = g / (exp(-g) + 1f) * up[uOff + i];
+        }
+    }
+
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    /** 1.5 * 2^23: adding it rounds a float below 2^22 in magnitude to an integer (to nearest, ties to even). */
+    private static final float ROUNDER = 12582912f;
+
+    private static final float EXP_MIN = -87.3f;
+    /** Below 127.5 ln 2, so that n stays at most 127 and 2^n a finite float. */
+    private static final float EXP_MAX = 88.37f;
+
+    private static final float P0 = 1.9875691500e-4f;
+    private static final float P1 = 1.3981999507e-3f;
+    private static final float P2 = 8.3334519073e-3f;
+    private static final float P3 = 4.1665795894e-2f;
+    private static final float P4 = 1.6666665459e-1f;
+    private static final float P5 = 5.0000001201e-1f;
+
+    /**
+     * e^x in float32 (Cephes' expf: {@code x = n ln2 + r}, a degree-7 polynomial in r, times 2^n), within 2 ulp of the
+     * true value, for x clamped to [-87.3, 88.37]. Only IEEE additions, multiplications, FMAs and bit moves, so the
+     * lane-wise form and {@link #exp(float)} give the same bits on every machine (Math.exp and the Vector API's EXP
+     * may differ between JVMs and CPUs).
+     */
+    public static FloatVector exp(FloatVector x) {
+        x = x.max(EXP_MIN).min(EXP_MAX);
+        FloatVector rounded = x.fma(broadcast(LOG2E), broadcast(ROUNDER));
+        FloatVector n = rounded.sub(ROUNDER);
+        FloatVector r = n.fma(broadcast(-LN2_HI), x);
+        r = n.fma(broadcast(-LN2_LO), r);
+        FloatVector p = r.fma(broadcast(P0), broadcast(P1));
+        p = p.fma(r, broadcast(P2));
+        p = p.fma(r, broadcast(P3));
+        p = p.fma(r, broadcast(P4));
+        p = p.fma(r, broadcast(P5));
+        FloatVector r2 = r.mul(r);
+        p = p.fma(r2, r).add(1f);
+        IntVector bits = rounded.reinterpretAsInts()
+                .sub(Float.floatToRawIntBits(ROUNDER))
+                .add(127)
+                .lanewise(VectorOperators.LSHL, 23);
+        return p.mul(bits.reinterpretAsFloats());
+    }
+
+    private static FloatVector broadcast(float value) {
+        return FloatVector.broadcast(F, value);
+    }
+
+    /** The scalar twin of {@link #exp(FloatVector)}: the same operations, the same bits. */
+    public static float exp(float x) {
+        x = Math.min(Math.max(x, EXP_MIN), EXP_MAX);
+        float rounded = Math.fma(x, LOG2E, ROUNDER);
+        float n = rounded - ROUNDER;
+        float r = Math.fma(n, -LN2_HI, x);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = Math.fma(r, P0, P1);
+        p = Math.fma(p, r, P2);
+        p = Math.fma(p, r, P3);
+        p = Math.fma(p, r, P4);
+        p = Math.fma(p, r, P5);
+        float r2 = r * r;
+        p = Math.fma(p, r2, r) + 1f;
+        int bits = (Float.floatToRawIntBits(rounded) - Float.floatToRawIntBits(ROUNDER) + 127) << 23;
+        return p * Float.intBitsToFloat(bits);
     }
 }

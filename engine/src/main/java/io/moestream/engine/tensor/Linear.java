@@ -20,6 +20,8 @@ public abstract class Linear {
     static final int PANEL = 16;
     /** Activation rows of the widest kernel. */
     static final int KERNEL_ROWS = 6;
+    /** Activations one pass of the 6-row kernel over all panels keeps in cache: half of a 512 KB L2. */
+    private static final int ACTIVATION_CACHE_BYTES = 256 << 10;
 
     private final int outFeatures;
     private final int inFeatures;
@@ -123,27 +125,31 @@ public abstract class Linear {
         int sixEnd = rFrom + (rest >= 3 ? rows : rows - rest);
         if (sixEnd > rFrom) {
             float[] widened = scratch.panel(PANEL * inFeatures);
-            for (int p = pFrom; p < pTo; p++) {
-                float[] w = panelFloats(p, widened);
-                int wOff = panelOffset(p);
-                for (int t = rFrom; t < sixEnd; t += KERNEL_ROWS) {
-                    int n = Math.min(KERNEL_ROWS, sixEnd - t);
-                    int x0 = xOff + t * xStride;
-                    int last = xOff + (t + n - 1) * xStride;
-                    F32Linear.kernel6(
-                            w,
-                            wOff,
-                            inFeatures,
-                            x,
-                            x0,
-                            n > 1 ? x0 + xStride : last,
-                            n > 2 ? x0 + 2 * xStride : last,
-                            n > 3 ? x0 + 3 * xStride : last,
-                            n > 4 ? x0 + 4 * xStride : last,
-                            n > 5 ? x0 + 5 * xStride : last,
-                            out);
-                    for (int r = 0; r < n; r++) {
-                        store(out, r * PANEL, p, y, yOff + (t + r) * yStride);
+            int chunk = rowChunk();
+            for (int c = rFrom; c < sixEnd; c += chunk) {
+                int chunkEnd = Math.min(sixEnd, c + chunk);
+                for (int p = pFrom; p < pTo; p++) {
+                    float[] w = panelFloats(p, widened);
+                    int wOff = panelOffset(p);
+                    for (int t = c; t < chunkEnd; t += KERNEL_ROWS) {
+                        int n = Math.min(KERNEL_ROWS, chunkEnd - t);
+                        int x0 = xOff + t * xStride;
+                        int last = xOff + (t + n - 1) * xStride;
+                        F32Linear.kernel6(
+                                w,
+                                wOff,
+                                inFeatures,
+                                x,
+                                x0,
+                                n > 1 ? x0 + xStride : last,
+                                n > 2 ? x0 + 2 * xStride : last,
+                                n > 3 ? x0 + 3 * xStride : last,
+                                n > 4 ? x0 + 4 * xStride : last,
+                                n > 5 ? x0 + 5 * xStride : last,
+                                out);
+                        for (int r = 0; r < n; r++) {
+                            store(out, r * PANEL, p, y, yOff + (t + r) * yStride);
+                        }
                     }
                 }
             }
@@ -172,6 +178,15 @@ public abstract class Linear {
                 }
             }
         }
+    }
+
+    /**
+     * Rows per pass over the panels: as many as keep their activations within {@link #ACTIVATION_CACHE_BYTES}, so
+     * every panel finds them in the core's L2 cache instead of streaming them again from L3 or memory.
+     */
+    private int rowChunk() {
+        int rows = ACTIVATION_CACHE_BYTES / (4 * inFeatures);
+        return Math.max(KERNEL_ROWS, rows / KERNEL_ROWS * KERNEL_ROWS);
     }
 
     /** Copies panel {@code p}'s outputs (those that exist) from {@code out[from..]} to row {@code y[yRow..]}. */
