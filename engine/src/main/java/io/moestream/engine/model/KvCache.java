@@ -6,13 +6,21 @@ import java.util.Arrays;
  * MLA's compressed KV cache of one sequence: per layer and position, the normalised {@code kv_lora_rank} latent and
  * the rotated {@code qk_rope_head_dim} key, never the expanded per-head keys and values. Storage grows by doubling,
  * so appending a token allocates only when the capacity runs out.
+ *
+ * <p>Each layer keeps two layouts, each for one half of attention ({@link LatentAttention}): the latents row by row
+ * ({@code latent[pos * rank + i]}, read by the weighted sum of values), and latent plus rope key in blocks of 8
+ * positions, dimension-major ({@code keys[((pos / 8) * dims + d) * 8 + pos % 8]}, read by the scores, which then
+ * compute 8 positions per vector FMA with no horizontal sums).
  */
 public final class KvCache {
+    /** Positions per block of the key layout: one 8-lane vector. */
+    static final int BLOCK = 8;
+
     private final int layers;
     private final int latentDim;
     private final int ropeDim;
     private final float[][] latent;
-    private final float[][] ropeKey;
+    private final float[][] keys;
     private int capacity;
     private int length;
 
@@ -20,9 +28,13 @@ public final class KvCache {
         this.layers = layers;
         this.latentDim = latentDim;
         this.ropeDim = ropeDim;
-        this.capacity = Math.max(1, initialCapacity);
+        this.capacity = roundUp(Math.max(1, initialCapacity));
         this.latent = new float[layers][capacity * latentDim];
-        this.ropeKey = new float[layers][capacity * ropeDim];
+        this.keys = new float[layers][capacity * (latentDim + ropeDim)];
+    }
+
+    private static int roundUp(int positions) {
+        return (positions + BLOCK - 1) / BLOCK * BLOCK;
     }
 
     /** Positions cached (the same for every layer once a forward pass is done). */
@@ -40,7 +52,7 @@ public final class KvCache {
 
     /** Bytes held by this cache. */
     public long bytes() {
-        return 4L * layers * capacity * (latentDim + ropeDim);
+        return 4L * layers * capacity * (2L * latentDim + ropeDim);
     }
 
     /** Makes room for positions up to {@code positions - 1}. */
@@ -48,19 +60,27 @@ public final class KvCache {
         if (positions <= capacity) {
             return;
         }
-        int grown = Math.max(positions, capacity * 2);
+        int grown = roundUp(Math.max(positions, capacity * 2));
         for (int l = 0; l < layers; l++) {
             latent[l] = Arrays.copyOf(latent[l], grown * latentDim);
-            ropeKey[l] = Arrays.copyOf(ropeKey[l], grown * ropeDim);
+            keys[l] = Arrays.copyOf(keys[l], grown * (latentDim + ropeDim));
         }
         capacity = grown;
     }
 
-    /** Stores position {@code pos} of {@code layer}. */
+    /** Stores position {@code pos} of {@code layer}: the latent at {@code src[latentOff..]}, the key at ropeOff. */
     public void write(int layer, int pos, float[] src, int latentOff, int ropeOff) {
         ensureCapacity(pos + 1);
         System.arraycopy(src, latentOff, latent[layer], pos * latentDim, latentDim);
-        System.arraycopy(src, ropeOff, ropeKey[layer], pos * ropeDim, ropeDim);
+        float[] k = keys[layer];
+        int dims = latentDim + ropeDim;
+        int at = (pos / BLOCK) * dims * BLOCK + pos % BLOCK;
+        for (int d = 0; d < latentDim; d++) {
+            k[at + d * BLOCK] = src[latentOff + d];
+        }
+        for (int d = 0; d < ropeDim; d++) {
+            k[at + (latentDim + d) * BLOCK] = src[ropeOff + d];
+        }
     }
 
     /** Marks positions {@code [0, newLength)} as filled (after every layer of a forward pass wrote them). */
@@ -73,11 +93,13 @@ public final class KvCache {
         this.length = Math.min(length, newLength);
     }
 
+    /** Row-major latents of {@code layer}. */
     float[] latent(int layer) {
         return latent[layer];
     }
 
-    float[] ropeKey(int layer) {
-        return ropeKey[layer];
+    /** Latent and rope key of {@code layer} in blocks of 8 positions, dimension-major. */
+    float[] keys(int layer) {
+        return keys[layer];
     }
 }

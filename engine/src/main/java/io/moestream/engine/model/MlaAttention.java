@@ -143,7 +143,8 @@ public final class MlaAttention {
         for (int h = 0; h < heads; h++) {
             absorbKey[h].forward(q, h * qkHead, qWidth, rows, ws.qLatent, h * rank, latWidth, parallel);
         }
-        parallel.forRange(rows * heads, 1, (from, to) -> attendRange(layer, from, to, batch, ws));
+        int groups = (heads + LatentAttention.HEADS - 1) / LatentAttention.HEADS;
+        parallel.forRange(rows * groups, 1, (from, to) -> attendRange(layer, from, to, batch, ws));
         int vWidth = heads * config.vHeadDim();
         for (int h = 0; h < heads; h++) {
             expandValue[h].forward(
@@ -152,42 +153,46 @@ public final class MlaAttention {
         oProj.forward(ws.attnOut, 0, vWidth, rows, out, 0, hidden, parallel);
     }
 
-    /** Softmax attention of (row, head) pairs {@code [from, to)} over their sequences' caches. */
+    /** Softmax attention of (row, head group) items {@code [from, to)} over their sequences' caches. */
     private void attendRange(int layer, int from, int to, MicroBatch batch, Workspace ws) {
         int heads = config.numHeads();
+        int groups = (heads + LatentAttention.HEADS - 1) / LatentAttention.HEADS;
         int rank = config.kvLoraRank();
         int ropeDim = config.qkRopeHeadDim();
         int qkHead = config.qkHeadDim();
         int nope = config.qkNopeHeadDim();
         int latWidth = heads * rank;
+        LatentAttention.Scratch scratch = LatentAttention.Scratch.get();
         for (int item = from; item < to; item++) {
-            int t = item / heads;
-            int h = item % heads;
+            int t = item / groups;
+            int firstHead = (item % groups) * LatentAttention.HEADS;
+            for (int s = 0; s < LatentAttention.HEADS; s++) {
+                int h = Math.min(firstHead + s, heads - 1);
+                scratch.latentOffsets[s] = t * latWidth + h * rank;
+                scratch.ropeOffsets[s] = t * heads * qkHead + h * qkHead + nope;
+                scratch.outOffsets[s] = t * latWidth + h * rank;
+            }
             int positions = batch.position(t) + 1;
+            int stride = (positions + KvCache.BLOCK - 1) / KvCache.BLOCK * KvCache.BLOCK;
+            float[] scores = scratch.scores(stride);
             KvCache cache = batch.cache(t);
-            float[] latent = cache.latent(layer);
-            float[] ropeKey = cache.ropeKey(layer);
-            float[] scores = Workspace.scores(positions);
-            int qLatOff = t * latWidth + h * rank;
-            int qPeOff = t * heads * qkHead + h * qkHead + nope;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int p = 0; p < positions; p++) {
-                float s = Kernels.dot(ws.qLatent, qLatOff, latent, p * rank, rank)
-                        + Kernels.dot(ws.q, qPeOff, ropeKey, p * ropeDim, ropeDim);
-                scores[p] = s * softmaxScale;
-                max = Math.max(max, scores[p]);
+            LatentAttention.scores(
+                    cache.keys(layer),
+                    rank,
+                    ropeDim,
+                    positions,
+                    ws.qLatent,
+                    scratch.latentOffsets,
+                    ws.q,
+                    scratch.ropeOffsets,
+                    softmaxScale,
+                    scores,
+                    stride);
+            for (int s = 0; s < LatentAttention.HEADS; s++) {
+                Kernels.softmax(scores, s * stride, positions);
             }
-            float sum = 0;
-            for (int p = 0; p < positions; p++) {
-                scores[p] = (float) Math.exp(scores[p] - max);
-                sum += scores[p];
-            }
-            float inv = 1.0f / sum;
-            int outOff = t * latWidth + h * rank;
-            java.util.Arrays.fill(ws.outLatent, outOff, outOff + rank, 0f);
-            for (int p = 0; p < positions; p++) {
-                Kernels.axpy(scores[p] * inv, latent, p * rank, ws.outLatent, outOff, rank);
-            }
+            LatentAttention.values(
+                    cache.latent(layer), rank, positions, scores, stride, ws.outLatent, scratch.outOffsets);
         }
     }
 }

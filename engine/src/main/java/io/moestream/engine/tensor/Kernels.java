@@ -77,6 +77,45 @@ public final class Kernels {
         }
     }
 
+    /**
+     * Softmax of {@code s[off..off+n)} in place: {@code e^(s - max) / sum}, with {@link #exp}; the sum in the order of
+     * {@link #dot} (8 lanes, fixed tree, then the tail).
+     */
+    public static void softmax(float[] s, int off, int n) {
+        int vn = n & ~(LANES - 1);
+        float max = Float.NEGATIVE_INFINITY;
+        if (vn > 0) {
+            FloatVector m = FloatVector.fromArray(F, s, off);
+            for (int i = LANES; i < vn; i += LANES) {
+                m = m.max(FloatVector.fromArray(F, s, off + i));
+            }
+            max = m.reduceLanes(VectorOperators.MAX);
+        }
+        for (int i = vn; i < n; i++) {
+            max = Math.max(max, s[off + i]);
+        }
+        FloatVector vmax = broadcast(max);
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < vn; i += LANES) {
+            FloatVector e = exp(FloatVector.fromArray(F, s, off + i).sub(vmax));
+            e.intoArray(s, off + i);
+            acc = acc.add(e);
+        }
+        float sum = sumLanes(acc);
+        for (int i = vn; i < n; i++) {
+            s[off + i] = exp(s[off + i] - max);
+            sum += s[off + i];
+        }
+        float inv = 1f / sum;
+        FloatVector vinv = broadcast(inv);
+        for (int i = 0; i < vn; i += LANES) {
+            FloatVector.fromArray(F, s, off + i).mul(vinv).intoArray(s, off + i);
+        }
+        for (int i = vn; i < n; i++) {
+            s[off + i] *= inv;
+        }
+    }
+
     /** SwiGLU: {@code gate[i] = silu(gate[i]) * up[i]}, silu(g) = g / (1 + e^-g) with e^x from {@link #exp}. */
     public static void siluMul(float[] gate, int gOff, float[] up, int uOff, int n) {
         int vn = n & ~(LANES - 1);
