@@ -13,7 +13,8 @@ package io.moestream.engine.tensor;
  * input-major: for each input {@code i}, the panel's 16 weights of column {@code i} are adjacent. The kernels
  * vectorise over output rows (two 8-lane vectors per panel) and broadcast one activation per FMA, so a dot product
  * needs no horizontal sum and its order is the sequential one above. Three kernels cover the row counts: 6 rows of one
- * panel (prefill, batched decode: 12 accumulators), 2 rows of 2 panels and 1 row of 2 panels (decode, memory-bound).
+ * float32 panel (prefill, batched decode: 12 accumulators; other formats widen the panel once for all rows), and 2
+ * rows or 1 row of 2 panels reading the stored format (fewer than 6 rows: decode, memory-bound).
  */
 public abstract class Linear {
     /** Output rows per panel: two 8-lane vectors. */
@@ -118,63 +119,79 @@ public abstract class Linear {
             int yStride) {
         Scratch scratch = Scratch.get();
         float[] out = scratch.kernelOutputs;
-        int rows = rTo - rFrom;
-        int rest = rows % KERNEL_ROWS;
-        // Rows in blocks of 6, panel by panel so each panel's weights stay in cache for all of them; a remainder of
-        // 3 to 5 rows takes the 6-row kernel too (its last row repeated), which reads the weights once.
-        int sixEnd = rFrom + (rest >= 3 ? rows : rows - rest);
-        if (sixEnd > rFrom) {
-            float[] widened = scratch.panel(PANEL * inFeatures);
-            int chunk = rowChunk();
-            for (int c = rFrom; c < sixEnd; c += chunk) {
-                int chunkEnd = Math.min(sixEnd, c + chunk);
-                for (int p = pFrom; p < pTo; p++) {
-                    float[] w = panelFloats(p, widened);
-                    int wOff = panelOffset(p);
-                    for (int t = c; t < chunkEnd; t += KERNEL_ROWS) {
-                        int n = Math.min(KERNEL_ROWS, chunkEnd - t);
-                        int x0 = xOff + t * xStride;
-                        int last = xOff + (t + n - 1) * xStride;
-                        F32Linear.kernel6(
-                                w,
-                                wOff,
-                                inFeatures,
-                                x,
-                                x0,
-                                n > 1 ? x0 + xStride : last,
-                                n > 2 ? x0 + 2 * xStride : last,
-                                n > 3 ? x0 + 3 * xStride : last,
-                                n > 4 ? x0 + 4 * xStride : last,
-                                n > 5 ? x0 + 5 * xStride : last,
-                                out);
-                        for (int r = 0; r < n; r++) {
-                            store(out, r * PANEL, p, y, yOff + (t + r) * yStride);
-                        }
-                    }
-                }
-            }
-        }
-        int left = rTo - sixEnd;
-        if (left == 0) {
+        if (rTo - rFrom >= KERNEL_ROWS) {
+            forwardWide(pFrom, pTo, x, xOff, xStride, rFrom, rTo, y, yOff, yStride, scratch);
             return;
         }
-        int xa = xOff + sixEnd * xStride;
-        int ya = yOff + sixEnd * yStride;
+        // Fewer than 6 rows (decode): the stored format is read directly, two panels at a time, and each pair of
+        // panels stays in L1 for all the rows.
         for (int p = pFrom; p < pTo; p += 2) {
             int q = p + 1 < pTo ? p + 1 : p;
-            if (left == 2) {
+            int t = rFrom;
+            for (; t + 1 < rTo; t += 2) {
+                int xa = xOff + t * xStride;
                 kernel2(p, q, x, xa, xa + xStride, out);
+                int ya = yOff + t * yStride;
                 store(out, 0, p, y, ya);
                 store(out, 2 * PANEL, p, y, ya + yStride);
                 if (q != p) {
                     store(out, PANEL, q, y, ya);
                     store(out, 3 * PANEL, q, y, ya + yStride);
                 }
-            } else {
-                kernel1(p, q, x, xa, out);
-                store(out, 0, p, y, ya);
+            }
+            if (t < rTo) {
+                kernel1(p, q, x, xOff + t * xStride, out);
+                store(out, 0, p, y, yOff + t * yStride);
                 if (q != p) {
-                    store(out, PANEL, q, y, ya);
+                    store(out, PANEL, q, y, yOff + t * yStride);
+                }
+            }
+        }
+    }
+
+    /**
+     * 6 or more rows: blocks of 6 rows on each panel as float32, in chunks of rows that stay in L2; a last partial
+     * block repeats its last row (wasted FMAs, but the weights are not read a second time).
+     */
+    private void forwardWide(
+            int pFrom,
+            int pTo,
+            float[] x,
+            int xOff,
+            int xStride,
+            int rFrom,
+            int rTo,
+            float[] y,
+            int yOff,
+            int yStride,
+            Scratch scratch) {
+        float[] out = scratch.kernelOutputs;
+        float[] widened = scratch.panel(PANEL * inFeatures);
+        int chunk = rowChunk();
+        for (int c = rFrom; c < rTo; c += chunk) {
+            int chunkEnd = Math.min(rTo, c + chunk);
+            for (int p = pFrom; p < pTo; p++) {
+                float[] w = panelFloats(p, widened);
+                int wOff = panelOffset(p);
+                for (int t = c; t < chunkEnd; t += KERNEL_ROWS) {
+                    int n = Math.min(KERNEL_ROWS, chunkEnd - t);
+                    int x0 = xOff + t * xStride;
+                    int last = xOff + (t + n - 1) * xStride;
+                    F32Linear.kernel6(
+                            w,
+                            wOff,
+                            inFeatures,
+                            x,
+                            x0,
+                            n > 1 ? x0 + xStride : last,
+                            n > 2 ? x0 + 2 * xStride : last,
+                            n > 3 ? x0 + 3 * xStride : last,
+                            n > 4 ? x0 + 4 * xStride : last,
+                            n > 5 ? x0 + 5 * xStride : last,
+                            out);
+                    for (int r = 0; r < n; r++) {
+                        store(out, r * PANEL, p, y, yOff + (t + r) * yStride);
+                    }
                 }
             }
         }
