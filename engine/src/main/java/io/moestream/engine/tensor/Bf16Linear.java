@@ -107,24 +107,33 @@ public final class Bf16Linear extends Linear {
     }
 
     @Override
-    void kernel1(int p, int q, float[] x, int xa, float[] out) {
+    void kernel1(int p0, int p1, int p2, int p3, float[] x, int xa, float[] out) {
         int k = inFeatures();
-        int wp = p * INTS * k;
-        int wq = q * INTS * k;
+        int w0 = p0 * INTS * k, w1 = p1 * INTS * k, w2 = p2 * INTS * k, w3 = p3 * INTS * k;
         FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
-        for (int i = 0; i < k; i++, wp += INTS, wq += INTS) {
-            IntVector vp = IntVector.fromArray(I, packed, wp);
-            IntVector vq = IntVector.fromArray(I, packed, wq);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
+        for (int i = 0; i < k; i++, w0 += INTS, w1 += INTS, w2 += INTS, w3 += INTS) {
             FloatVector va = FloatVector.broadcast(F, x[xa + i]);
-            a0 = low(vp).fma(va, a0);
-            a1 = high(vp).fma(va, a1);
-            a2 = low(vq).fma(va, a2);
-            a3 = high(vq).fma(va, a3);
+            IntVector v0 = IntVector.fromArray(I, packed, w0);
+            a0 = low(v0).fma(va, a0);
+            a1 = high(v0).fma(va, a1);
+            IntVector v1 = IntVector.fromArray(I, packed, w1);
+            a2 = low(v1).fma(va, a2);
+            a3 = high(v1).fma(va, a3);
+            IntVector v2 = IntVector.fromArray(I, packed, w2);
+            a4 = low(v2).fma(va, a4);
+            a5 = high(v2).fma(va, a5);
+            IntVector v3 = IntVector.fromArray(I, packed, w3);
+            a6 = low(v3).fma(va, a6);
+            a7 = high(v3).fma(va, a7);
         }
         a0.intoArray(out, 0);
         a1.intoArray(out, 8);
         a2.intoArray(out, 16);
         a3.intoArray(out, 24);
+        a4.intoArray(out, 32);
+        a5.intoArray(out, 40);
+        a6.intoArray(out, 48);
+        a7.intoArray(out, 56);
     }
 }

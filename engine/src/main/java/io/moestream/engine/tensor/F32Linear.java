@@ -127,22 +127,29 @@ public final class F32Linear extends Linear {
     }
 
     @Override
-    void kernel1(int p, int q, float[] x, int xa, float[] out) {
+    void kernel1(int p0, int p1, int p2, int p3, float[] x, int xa, float[] out) {
         int k = inFeatures();
-        int wp = p * PANEL * k;
-        int wq = q * PANEL * k;
+        int w0 = p0 * PANEL * k, w1 = p1 * PANEL * k, w2 = p2 * PANEL * k, w3 = p3 * PANEL * k;
         FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
-        for (int i = 0; i < k; i++, wp += PANEL, wq += PANEL) {
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
+        for (int i = 0; i < k; i++, w0 += PANEL, w1 += PANEL, w2 += PANEL, w3 += PANEL) {
             FloatVector va = FloatVector.broadcast(F, x[xa + i]);
-            a0 = FloatVector.fromArray(F, packed, wp).fma(va, a0);
-            a1 = FloatVector.fromArray(F, packed, wp + 8).fma(va, a1);
-            a2 = FloatVector.fromArray(F, packed, wq).fma(va, a2);
-            a3 = FloatVector.fromArray(F, packed, wq + 8).fma(va, a3);
+            a0 = FloatVector.fromArray(F, packed, w0).fma(va, a0);
+            a1 = FloatVector.fromArray(F, packed, w0 + 8).fma(va, a1);
+            a2 = FloatVector.fromArray(F, packed, w1).fma(va, a2);
+            a3 = FloatVector.fromArray(F, packed, w1 + 8).fma(va, a3);
+            a4 = FloatVector.fromArray(F, packed, w2).fma(va, a4);
+            a5 = FloatVector.fromArray(F, packed, w2 + 8).fma(va, a5);
+            a6 = FloatVector.fromArray(F, packed, w3).fma(va, a6);
+            a7 = FloatVector.fromArray(F, packed, w3 + 8).fma(va, a7);
         }
         a0.intoArray(out, 0);
         a1.intoArray(out, 8);
         a2.intoArray(out, 16);
         a3.intoArray(out, 24);
+        a4.intoArray(out, 32);
+        a5.intoArray(out, 40);
+        a6.intoArray(out, 48);
+        a7.intoArray(out, 56);
     }
 }

@@ -79,8 +79,12 @@ public abstract class Linear {
      */
     abstract void kernel2(int p, int q, float[] x, int xa, int xb, float[] out);
 
-    /** Panels {@code p} and {@code q} times the row at {@code x[xa..]}: {@code out[16s + j]}. */
-    abstract void kernel1(int p, int q, float[] x, int xa, float[] out);
+    /**
+     * Panels {@code p0 .. p3} times the row at {@code x[xa..]}: {@code out[16s + j]} for panel {@code s}. Four
+     * panels keep 8 accumulators and 4 weight streams in flight (a decode step is memory-bound), and make the method
+     * too big for C2 to inline into its caller, where the Vector API's intrinsics would exceed the inlining budget.
+     */
+    abstract void kernel1(int p0, int p1, int p2, int p3, float[] x, int xa, float[] out);
 
     /**
      * {@code y[yOff + t*yStride + o] = sum_i W[o][i] * x[xOff + t*xStride + i]} for {@code t < rows}, {@code o <
@@ -123,27 +127,33 @@ public abstract class Linear {
             forwardWide(pFrom, pTo, x, xOff, xStride, rFrom, rTo, y, yOff, yStride, scratch);
             return;
         }
-        // Fewer than 6 rows (decode): the stored format is read directly, two panels at a time, and each pair of
-        // panels stays in L1 for all the rows.
-        for (int p = pFrom; p < pTo; p += 2) {
-            int q = p + 1 < pTo ? p + 1 : p;
-            int t = rFrom;
-            for (; t + 1 < rTo; t += 2) {
-                int xa = xOff + t * xStride;
-                kernel2(p, q, x, xa, xa + xStride, out);
-                int ya = yOff + t * yStride;
-                store(out, 0, p, y, ya);
-                store(out, 2 * PANEL, p, y, ya + yStride);
-                if (q != p) {
-                    store(out, PANEL, q, y, ya);
-                    store(out, 3 * PANEL, q, y, ya + yStride);
+        // Fewer than 6 rows (decode): the stored format is read directly, two panels at a time for pairs of rows
+        // (each pair of panels stays in L1 for all the rows), four at a time for a last odd row.
+        int pairsEnd = rTo - (rTo - rFrom) % 2;
+        if (pairsEnd > rFrom) {
+            for (int p = pFrom; p < pTo; p += 2) {
+                int q = p + 1 < pTo ? p + 1 : p;
+                for (int t = rFrom; t < pairsEnd; t += 2) {
+                    int xa = xOff + t * xStride;
+                    kernel2(p, q, x, xa, xa + xStride, out);
+                    int ya = yOff + t * yStride;
+                    store(out, 0, p, y, ya);
+                    store(out, 2 * PANEL, p, y, ya + yStride);
+                    if (q != p) {
+                        store(out, PANEL, q, y, ya);
+                        store(out, 3 * PANEL, q, y, ya + yStride);
+                    }
                 }
             }
-            if (t < rTo) {
-                kernel1(p, q, x, xOff + t * xStride, out);
-                store(out, 0, p, y, yOff + t * yStride);
-                if (q != p) {
-                    store(out, PANEL, q, y, yOff + t * yStride);
+        }
+        if (pairsEnd < rTo) {
+            int xa = xOff + pairsEnd * xStride;
+            int ya = yOff + pairsEnd * yStride;
+            for (int p = pFrom; p < pTo; p += 4) {
+                int last = pTo - 1;
+                kernel1(p, Math.min(p + 1, last), Math.min(p + 2, last), Math.min(p + 3, last), x, xa, out);
+                for (int s = 0; s < 4 && p + s < pTo; s++) {
+                    store(out, s * PANEL, p + s, y, ya);
                 }
             }
         }

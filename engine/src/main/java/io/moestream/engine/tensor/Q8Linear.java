@@ -130,22 +130,32 @@ public final class Q8Linear extends Linear {
     }
 
     @Override
-    void kernel1(int p, int q, float[] x, int xa, float[] out) {
+    void kernel1(int p0, int p1, int p2, int p3, float[] x, int xa, float[] out) {
         int k = inFeatures();
+        int w0 = p0 * PANEL * k, w1 = p1 * PANEL * k, w2 = p2 * PANEL * k, w3 = p3 * PANEL * k;
         FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
-        for (int i = 0, qp = p * k * PANEL, qq = q * k * PANEL; i < k; i++, qp += PANEL, qq += PANEL) {
-            int dp = (p * blocks + i / BLOCK) * PANEL;
-            int dq = (q * blocks + i / BLOCK) * PANEL;
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
+        for (int i = 0; i < k; i++, w0 += PANEL, w1 += PANEL, w2 += PANEL, w3 += PANEL) {
+            int block = i / BLOCK;
+            int d0 = (p0 * blocks + block) * PANEL, d1 = (p1 * blocks + block) * PANEL;
+            int d2 = (p2 * blocks + block) * PANEL, d3 = (p3 * blocks + block) * PANEL;
             FloatVector va = FloatVector.broadcast(F, x[xa + i]);
-            a0 = weights(qp, FloatVector.fromArray(F, scales, dp)).fma(va, a0);
-            a1 = weights(qp + 8, FloatVector.fromArray(F, scales, dp + 8)).fma(va, a1);
-            a2 = weights(qq, FloatVector.fromArray(F, scales, dq)).fma(va, a2);
-            a3 = weights(qq + 8, FloatVector.fromArray(F, scales, dq + 8)).fma(va, a3);
+            a0 = weights(w0, FloatVector.fromArray(F, scales, d0)).fma(va, a0);
+            a1 = weights(w0 + 8, FloatVector.fromArray(F, scales, d0 + 8)).fma(va, a1);
+            a2 = weights(w1, FloatVector.fromArray(F, scales, d1)).fma(va, a2);
+            a3 = weights(w1 + 8, FloatVector.fromArray(F, scales, d1 + 8)).fma(va, a3);
+            a4 = weights(w2, FloatVector.fromArray(F, scales, d2)).fma(va, a4);
+            a5 = weights(w2 + 8, FloatVector.fromArray(F, scales, d2 + 8)).fma(va, a5);
+            a6 = weights(w3, FloatVector.fromArray(F, scales, d3)).fma(va, a6);
+            a7 = weights(w3 + 8, FloatVector.fromArray(F, scales, d3 + 8)).fma(va, a7);
         }
         a0.intoArray(out, 0);
         a1.intoArray(out, 8);
         a2.intoArray(out, 16);
         a3.intoArray(out, 24);
+        a4.intoArray(out, 32);
+        a5.intoArray(out, 40);
+        a6.intoArray(out, 48);
+        a7.intoArray(out, 56);
     }
 }
