@@ -21,6 +21,8 @@ public abstract class Linear {
     static final int PANEL = 16;
     /** Activation rows of the widest kernel. */
     static final int KERNEL_ROWS = 6;
+    /** Products below this many FMAs (a couple of microseconds) are not split across threads. */
+    private static final long SERIAL_FMAS = 1 << 16;
     /** Activations one pass of the 6-row kernel over all panels keeps in cache: half of a 512 KB L2. */
     private static final int ACTIVATION_CACHE_BYTES = 256 << 10;
 
@@ -92,8 +94,11 @@ public abstract class Linear {
      */
     public final void forward(
             float[] x, int xOff, int xStride, int rows, float[] y, int yOff, int yStride, Parallel parallel) {
-        // Split over panels when there are enough; otherwise over rows (prefill of a small matrix).
-        if (panels >= parallel.threads() * 2 || rows < KERNEL_ROWS * parallel.threads()) {
+        // Small products run in the caller: a hand-off would cost more than it saves. Otherwise split over panels
+        // when there are enough, else over rows (prefill of a small matrix).
+        if ((long) rows * outFeatures * inFeatures < SERIAL_FMAS) {
+            forwardBlock(0, panels, x, xOff, xStride, 0, rows, y, yOff, yStride);
+        } else if (panels >= parallel.threads() * 2 || rows < KERNEL_ROWS * parallel.threads()) {
             parallel.forRange(
                     panels, 2, (from, to) -> forwardBlock(from, to, x, xOff, xStride, 0, rows, y, yOff, yStride));
         } else {

@@ -1,13 +1,18 @@
 package io.moestream.engine.tensor;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The thread budget of one engine instance. Work is split into contiguous ranges of independent items (output rows,
  * tokens, heads), never inside a reduction, so results are bitwise identical whatever the thread count (DESIGN.md
- * section 3). Several engines in one JVM (several Flink slots) each get their own budget instead of sharing the
- * common pool.
+ * section 3). Several engines in one JVM (several Flink slots) each get their own budget instead of sharing a pool.
+ *
+ * <p>A decode step runs hundreds of parallel regions of a few microseconds each, so the hand-off must cost far less
+ * than a fork-join submit and unpark: the workers are this budget's own threads, which spin on a job counter for a
+ * short while after each job (a few tens of microseconds, typically the gap to the next region) before parking.
  */
 public final class Parallel implements AutoCloseable {
     /** A body over the half-open item range {@code [from, to)}. */
@@ -16,12 +21,49 @@ public final class Parallel implements AutoCloseable {
         void run(int from, int to);
     }
 
+    /** How long an idle worker spins for the next job before parking. */
+    private static final long SPIN_NANOS = 50_000;
+
     private final int threads;
-    private final ForkJoinPool pool;
+    private final Worker[] workers;
+    /** Held by the thread running a job; a second caller, or a nested call, runs its job alone. */
+    private final AtomicBoolean busy = new AtomicBoolean();
+
+    /** The latest job; a worker that sees a new one runs its range of it (if it has one) once. */
+    private volatile Job current = new Job(0, null, 0, 1);
+
+    private volatile boolean closed;
+
+    /** One call of {@link #forRange}: immutable but for its count of worker ranges still running. */
+    private static final class Job {
+        final long generation;
+        final RangeBody body;
+        final int items;
+        final int tasks;
+        final AtomicInteger pending;
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        Job(long generation, RangeBody body, int items, int tasks) {
+            this.generation = generation;
+            this.body = body;
+            this.items = items;
+            this.tasks = tasks;
+            this.pending = new AtomicInteger(tasks - 1);
+        }
+
+        /** The first item of task {@code task + 1} (the end of task {@code task}). */
+        int end(int task) {
+            return (int) ((long) items * (task + 1) / tasks);
+        }
+    }
 
     private Parallel(int threads) {
         this.threads = threads;
-        this.pool = threads > 1 ? new ForkJoinPool(threads - 1) : null;
+        this.workers = new Worker[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker(i + 1);
+            workers[i].thread.start();
+        }
     }
 
     /** A budget of {@code threads} threads: the caller's plus {@code threads - 1} workers. */
@@ -46,29 +88,91 @@ public final class Parallel implements AutoCloseable {
      * {@code minItemsPerTask} items; returns when all are done.
      */
     public void forRange(int items, int minItemsPerTask, RangeBody body) {
-        int tasks = pool == null ? 1 : Math.min(threads, Math.max(1, items / Math.max(1, minItemsPerTask)));
-        if (tasks <= 1) {
+        int tasks = Math.min(threads, Math.max(1, items / Math.max(1, minItemsPerTask)));
+        if (tasks <= 1 || !busy.compareAndSet(false, true)) {
             if (items > 0) {
                 body.run(0, items);
             }
             return;
         }
-        ForkJoinTask<?>[] forked = new ForkJoinTask<?>[tasks - 1];
-        for (int t = 1; t < tasks; t++) {
-            int from = (int) ((long) items * t / tasks);
-            int to = (int) ((long) items * (t + 1) / tasks);
-            forked[t - 1] = pool.submit(() -> body.run(from, to));
-        }
-        body.run(0, (int) ((long) items / tasks));
-        for (ForkJoinTask<?> task : forked) {
-            task.join();
+        try {
+            Job job = new Job(current.generation + 1, body, items, tasks);
+            current = job;
+            for (int w = 0; w < tasks - 1; w++) {
+                workers[w].wake();
+            }
+            body.run(0, job.end(0));
+            while (job.pending.get() > 0) {
+                Thread.onSpinWait();
+            }
+            Throwable thrown = job.failure.get();
+            if (thrown instanceof RuntimeException e) {
+                throw e;
+            } else if (thrown instanceof Error e) {
+                throw e;
+            } else if (thrown != null) {
+                throw new IllegalStateException(thrown);
+            }
+        } finally {
+            busy.set(false);
         }
     }
 
     @Override
     public void close() {
-        if (pool != null) {
-            pool.shutdown();
+        closed = true;
+        for (Worker worker : workers) {
+            LockSupport.unpark(worker.thread);
+        }
+    }
+
+    private final class Worker implements Runnable {
+        private final int task;
+        private final Thread thread;
+        private volatile boolean parked;
+
+        Worker(int task) {
+            this.task = task;
+            this.thread = new Thread(this, "moestream-engine-" + task);
+            thread.setDaemon(true);
+        }
+
+        void wake() {
+            if (parked) {
+                LockSupport.unpark(thread);
+            }
+        }
+
+        @Override
+        public void run() {
+            long seen = 0;
+            while (true) {
+                long spinUntil = System.nanoTime() + SPIN_NANOS;
+                while (current.generation == seen && !closed && System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                }
+                while (current.generation == seen && !closed) {
+                    parked = true;
+                    if (current.generation == seen && !closed) {
+                        LockSupport.park(this);
+                    }
+                    parked = false;
+                }
+                if (closed) {
+                    return;
+                }
+                Job job = current;
+                seen = job.generation;
+                if (task < job.tasks) {
+                    try {
+                        job.body.run(job.end(task - 1), job.end(task));
+                    } catch (Throwable t) {
+                        job.failure.compareAndSet(null, t);
+                    } finally {
+                        job.pending.decrementAndGet();
+                    }
+                }
+            }
         }
     }
 }
