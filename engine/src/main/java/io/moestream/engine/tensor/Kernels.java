@@ -116,6 +116,19 @@ public final class Kernels {
         }
     }
 
+    /** {@code out[i] = e^((x[xOff + i] - max) * scale)} for {@code i < n}, with {@link #exp}. */
+    public static void scaledExp(float[] x, int xOff, int n, float max, float scale, float[] out) {
+        int vn = n & ~(LANES - 1);
+        FloatVector vmax = broadcast(max);
+        FloatVector vscale = broadcast(scale);
+        for (int i = 0; i < vn; i += LANES) {
+            exp(FloatVector.fromArray(F, x, xOff + i).sub(vmax).mul(vscale)).intoArray(out, i);
+        }
+        for (int i = vn; i < n; i++) {
+            out[i] = exp((x[xOff + i] - max) * scale);
+        }
+    }
+
     /** SwiGLU: {@code gate[i] = silu(gate[i]) * up[i]}, silu(g) = g / (1 + e^-g) with e^x from {@link #exp}. */
     public static void siluMul(float[] gate, int gOff, float[] up, int uOff, int n) {
         int vn = n & ~(LANES - 1);

@@ -12,7 +12,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>A decode step runs hundreds of parallel regions of a few microseconds each, so the hand-off must cost far less
  * than a fork-join submit and unpark: the workers are this budget's own threads, which spin on a job counter for a
- * short while after each job (a few tens of microseconds, typically the gap to the next region) before parking.
+ * short while after each job (some microseconds, typically the gap to the next region) before parking.
  */
 public final class Parallel implements AutoCloseable {
     /** A body over the half-open item range {@code [from, to)}. */
@@ -22,7 +22,7 @@ public final class Parallel implements AutoCloseable {
     }
 
     /** How long an idle worker spins for the next job before parking. */
-    private static final long SPIN_NANOS = 50_000;
+    private static final long SPIN_NANOS = 20_000;
 
     private final int threads;
     private final Worker[] workers;
@@ -34,13 +34,17 @@ public final class Parallel implements AutoCloseable {
 
     private volatile boolean closed;
 
-    /** One call of {@link #forRange}: immutable but for its count of worker ranges still running. */
+    /**
+     * One call of {@link #forRange}. Its ranges are fixed by the task index; whoever is free claims the next one (the
+     * caller too, so a worker that the OS has not scheduled yet delays nothing), which never changes the results.
+     */
     private static final class Job {
         final long generation;
         final RangeBody body;
         final int items;
         final int tasks;
-        final AtomicInteger pending;
+        final AtomicInteger nextTask = new AtomicInteger();
+        final AtomicInteger done = new AtomicInteger();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
 
         Job(long generation, RangeBody body, int items, int tasks) {
@@ -48,12 +52,19 @@ public final class Parallel implements AutoCloseable {
             this.body = body;
             this.items = items;
             this.tasks = tasks;
-            this.pending = new AtomicInteger(tasks - 1);
         }
 
-        /** The first item of task {@code task + 1} (the end of task {@code task}). */
-        int end(int task) {
-            return (int) ((long) items * (task + 1) / tasks);
+        /** Runs unclaimed tasks until none is left. */
+        void work() {
+            for (int task = nextTask.getAndIncrement(); task < tasks; task = nextTask.getAndIncrement()) {
+                try {
+                    body.run((int) ((long) items * task / tasks), (int) ((long) items * (task + 1) / tasks));
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    done.incrementAndGet();
+                }
+            }
         }
     }
 
@@ -101,9 +112,13 @@ public final class Parallel implements AutoCloseable {
             for (int w = 0; w < tasks - 1; w++) {
                 workers[w].wake();
             }
-            body.run(0, job.end(0));
-            while (job.pending.get() > 0) {
-                Thread.onSpinWait();
+            job.work();
+            for (int spins = 0; job.done.get() < tasks; spins++) {
+                if (spins < 1000) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
             }
             Throwable thrown = job.failure.get();
             if (thrown instanceof RuntimeException e) {
@@ -127,13 +142,11 @@ public final class Parallel implements AutoCloseable {
     }
 
     private final class Worker implements Runnable {
-        private final int task;
         private final Thread thread;
         private volatile boolean parked;
 
-        Worker(int task) {
-            this.task = task;
-            this.thread = new Thread(this, "moestream-engine-" + task);
+        Worker(int index) {
+            this.thread = new Thread(this, "moestream-engine-" + index);
             thread.setDaemon(true);
         }
 
@@ -163,15 +176,7 @@ public final class Parallel implements AutoCloseable {
                 }
                 Job job = current;
                 seen = job.generation;
-                if (task < job.tasks) {
-                    try {
-                        job.body.run(job.end(task - 1), job.end(task));
-                    } catch (Throwable t) {
-                        job.failure.compareAndSet(null, t);
-                    } finally {
-                        job.pending.decrementAndGet();
-                    }
-                }
+                job.work();
             }
         }
     }

@@ -70,6 +70,81 @@ class SamplerTest {
         }
     }
 
+    /**
+     * The bounded-heap ranking against the plain definition (sort the whole vocabulary) on a realistic vocabulary:
+     * the same token for every combination of temperature, top-k and top-p.
+     */
+    @Test
+    void partialRankingPicksWhatAFullSortPicks() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+        int vocab = 5000;
+        float[] logits = new float[vocab];
+        for (int trial = 0; trial < 300; trial++) {
+            double spread = 0.5 + trial % 7;
+            for (int i = 0; i < vocab; i++) {
+                logits[i] = (float) (random.nextGaussian() * spread);
+            }
+            logits[random.nextInt(vocab)] = logits[random.nextInt(vocab)]; // a tie
+            double temperature = new double[] {0.3, 0.7, 1.0, 1.5}[trial % 4];
+            double topP = new double[] {1.0, 0.9, 0.5, 0.99, 0.999}[trial % 5];
+            int topK = new int[] {0, 0, 40, 1, 700}[trial % 5 == 0 ? 0 : trial % 3 + 1];
+            SamplingParams p = params(temperature, topP, topK, trial);
+            for (int step = 0; step < 3; step++) {
+                assertEquals(
+                        fullSort(logits, vocab, p, step), sampler.sample(logits, 0, vocab, p, step), "trial " + trial);
+            }
+        }
+    }
+
+    private static int fullSort(float[] logits, int vocab, SamplingParams p, int step) {
+        float max = logits[Sampler.argmax(logits, 0, vocab)];
+        float[] w = new float[vocab];
+        io.moestream.engine.tensor.Kernels.scaledExp(logits, 0, vocab, max, (float) (1 / p.temperature()), w);
+        Integer[] order = new Integer[vocab];
+        for (int i = 0; i < vocab; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> logits[a] != logits[b] ? Float.compare(logits[b], logits[a]) : a - b);
+        int candidates = p.topK() > 0 ? Math.min(p.topK(), vocab) : vocab;
+        double total = 0;
+        for (int i = 0; i < candidates; i++) {
+            total += w[p.topK() > 0 ? order[i] : i];
+        }
+        if (p.topK() == 0 && p.topP() >= 1) {
+            double target = Sampler.uniform(p.seed(), step) * total;
+            double running = 0;
+            for (int i = 0; i < vocab; i++) {
+                running += w[i];
+                if (target < running) {
+                    return i;
+                }
+            }
+            return vocab - 1;
+        }
+        int kept = candidates;
+        double cumulative = 0;
+        for (int r = 0; r < candidates && p.topP() < 1; r++) {
+            cumulative += w[order[r]] / total;
+            if (cumulative >= p.topP()) {
+                kept = r + 1;
+                break;
+            }
+        }
+        double keptTotal = 0;
+        for (int r = 0; r < kept; r++) {
+            keptTotal += w[order[r]];
+        }
+        double target = Sampler.uniform(p.seed(), step) * keptTotal;
+        double running = 0;
+        for (int r = 0; r < kept; r++) {
+            running += w[order[r]];
+            if (target < running) {
+                return order[r];
+            }
+        }
+        return order[kept - 1];
+    }
+
     @Test
     void lowTemperatureSharpens() {
         int argmaxCount = 0;
