@@ -20,6 +20,10 @@ public final class DispatchPlan {
     private final float[] input;
     private final float[] output;
     private float[] scratch = new float[0];
+    /** Per expert: rows routed to it, then the next free slot of its bundle (reused by every build). */
+    private final int[] counts;
+
+    private final int[] next;
 
     DispatchPlan(int capacity, int topK, int experts, int hidden) {
         this.hidden = hidden;
@@ -29,19 +33,20 @@ public final class DispatchPlan {
         this.choiceSlot = new int[capacity * topK];
         this.input = new float[capacity * topK * hidden];
         this.output = new float[capacity * topK * hidden];
+        this.counts = new int[Math.max(1, experts)];
+        this.next = new int[Math.max(1, experts)];
     }
 
     /** Groups the rows' choices by expert (ascending expert id, rows ascending) and gathers their inputs. */
     void build(int layer, int rows, int[] expertIds, float[] xNorm, int experts) {
         this.layer = layer;
         this.rows = rows;
-        int[] counts = new int[experts];
+        java.util.Arrays.fill(counts, 0, experts, 0);
         for (int i = 0; i < rows * topK; i++) {
             counts[expertIds[i]]++;
         }
         bundles = 0;
         int slot = 0;
-        int[] next = new int[experts];
         for (int e = 0; e < experts; e++) {
             if (counts[e] > 0) {
                 bundleExpert[bundles] = e;

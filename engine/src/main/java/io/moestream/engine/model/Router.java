@@ -35,15 +35,23 @@ public final class Router {
      */
     public void route(float[] hidden, int rows, float[] logits, int[] expertIds, float[] weights, Parallel parallel) {
         gate.forward(hidden, 0, gate.inFeatures(), rows, logits, 0, experts, parallel);
-        float[] scores = new float[experts];
-        float[] choice = new float[experts];
+        Buffers buffers = BUFFERS.get();
+        float[] scores = buffers.floats(0, experts);
+        float[] choice = buffers.floats(1, experts);
         for (int t = 0; t < rows; t++) {
-            routeRow(logits, t * experts, scores, choice, expertIds, weights, t * config.topK());
+            routeRow(logits, t * experts, scores, choice, expertIds, weights, t * config.topK(), buffers);
         }
     }
 
     private void routeRow(
-            float[] logits, int off, float[] scores, float[] choice, int[] ids, float[] weights, int outOff) {
+            float[] logits,
+            int off,
+            float[] scores,
+            float[] choice,
+            int[] ids,
+            float[] weights,
+            int outOff,
+            Buffers buffers) {
         int k = config.topK();
         if (config.scoring() == RouterConfig.Scoring.SIGMOID) {
             for (int e = 0; e < experts; e++) {
@@ -55,9 +63,9 @@ public final class Router {
             System.arraycopy(scores, 0, choice, 0, experts);
         }
         if (config.method() != RouterConfig.Method.GREEDY) {
-            maskGroups(choice);
+            maskGroups(choice, buffers);
         }
-        topK(choice, k, ids, outOff);
+        topK(choice, experts, k, ids, outOff);
         double sum = 0;
         for (int i = 0; i < k; i++) {
             weights[outOff + i] = scores[ids[outOff + i]];
@@ -74,11 +82,11 @@ public final class Router {
      * Keeps the {@code topk_group} best groups of experts. V3 rates a group by the sum of its two best biased
      * scores and drops the others to -inf; V2's group-limited greedy rates by the best score and drops to 0.
      */
-    private void maskGroups(float[] choice) {
+    private void maskGroups(float[] choice, Buffers buffers) {
         int groups = config.groups();
         int perGroup = experts / groups;
         boolean v3 = config.method() == RouterConfig.Method.NOAUX_TC;
-        float[] groupScore = new float[groups];
+        float[] groupScore = buffers.floats(2, groups);
         for (int g = 0; g < groups; g++) {
             float best = Float.NEGATIVE_INFINITY;
             float second = Float.NEGATIVE_INFINITY;
@@ -92,25 +100,21 @@ public final class Router {
             }
             groupScore[g] = v3 ? best + (perGroup > 1 ? second : 0f) : best;
         }
-        int[] keptGroups = new int[config.topKGroups()];
-        topK(groupScore, keptGroups.length, keptGroups, 0);
-        boolean[] kept = new boolean[groups];
-        for (int g : keptGroups) {
-            kept[g] = true;
-        }
+        int[] keptGroups = buffers.ints(config.topKGroups());
+        topK(groupScore, groups, config.topKGroups(), keptGroups, 0);
         float dropped = v3 ? Float.NEGATIVE_INFINITY : 0f;
         for (int e = 0; e < experts; e++) {
-            if (!kept[e / perGroup]) {
+            if (!isChosen(keptGroups, 0, config.topKGroups(), e / perGroup)) {
                 choice[e] = dropped;
             }
         }
     }
 
-    /** The {@code k} largest of {@code values}, best first, ties to the lower index. */
-    static void topK(float[] values, int k, int[] out, int outOff) {
+    /** The {@code k} largest of {@code values[0..n)}, best first, ties to the lower index. */
+    private static void topK(float[] values, int n, int k, int[] out, int outOff) {
         for (int i = 0; i < k; i++) {
             int best = -1;
-            for (int e = 0; e < values.length; e++) {
+            for (int e = 0; e < n; e++) {
                 if (isChosen(out, outOff, i, e)) {
                     continue;
                 }
@@ -131,18 +135,43 @@ public final class Router {
         return false;
     }
 
-    private static void softmax(float[] logits, int off, float[] out) {
+    private void softmax(float[] logits, int off, float[] out) {
         float max = Float.NEGATIVE_INFINITY;
-        for (int e = 0; e < out.length; e++) {
+        for (int e = 0; e < experts; e++) {
             max = Math.max(max, logits[off + e]);
         }
         double sum = 0;
-        for (int e = 0; e < out.length; e++) {
+        for (int e = 0; e < experts; e++) {
             out[e] = (float) Math.exp(logits[off + e] - max);
             sum += out[e];
         }
-        for (int e = 0; e < out.length; e++) {
+        for (int e = 0; e < experts; e++) {
             out[e] = (float) (out[e] / sum);
+        }
+    }
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    /**
+     * Per-thread scratch (a router is shared by every engine in the JVM that runs its layer), grown to the largest
+     * size asked; callers read only the first n entries.
+     */
+    private static final class Buffers {
+        private final float[][] floats = {new float[0], new float[0], new float[0]};
+        private int[] ints = new int[0];
+
+        float[] floats(int which, int n) {
+            if (floats[which].length < n) {
+                floats[which] = new float[n];
+            }
+            return floats[which];
+        }
+
+        int[] ints(int n) {
+            if (ints.length < n) {
+                ints = new int[n];
+            }
+            return ints;
         }
     }
 }

@@ -72,7 +72,14 @@ public final class Kernels {
     public static void rmsNorm(float[] x, int xOff, float[] weight, double eps, float[] out, int outOff, int n) {
         float meanSquare = dot(x, xOff, x, xOff, n) / n;
         float inv = (float) (1.0 / Math.sqrt((double) (meanSquare + (float) eps)));
-        for (int i = 0; i < n; i++) {
+        int vn = n & ~(LANES - 1);
+        FloatVector vinv = broadcast(inv);
+        for (int i = 0; i < vn; i += LANES) {
+            FloatVector.fromArray(F, weight, i)
+                    .mul(FloatVector.fromArray(F, x, xOff + i).mul(vinv))
+                    .intoArray(out, outOff + i);
+        }
+        for (int i = vn; i < n; i++) {
             out[outOff + i] = weight[i] * (x[xOff + i] * inv);
         }
     }
