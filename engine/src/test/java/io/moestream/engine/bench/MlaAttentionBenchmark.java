@@ -112,8 +112,9 @@ public class MlaAttentionBenchmark {
         long positions = CACHED_POSITIONS + 1;
         long attended = heads * positions * (2 * rank + c.qkRopeHeadDim());
         flopsPerCall = 2 * rows * (bf16Projections + absorbed + attended);
-        // The weights once, as the engine holds them, and each row's cache.
-        bytesPerCall = 2 * bf16Projections + 4 * absorbed + rows * positions * 4 * (rank + c.qkRopeHeadDim());
+        // The weights once, as the engine holds them, and each row's cache: scores read the blocked keys (latent
+        // and rope key), the weighted sum the row-major latents.
+        bytesPerCall = 2 * bf16Projections + 4 * absorbed + rows * positions * 4 * (2 * rank + c.qkRopeHeadDim());
     }
 
     @TearDown
