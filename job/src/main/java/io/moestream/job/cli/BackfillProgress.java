@@ -42,6 +42,9 @@ final class BackfillProgress implements AutoCloseable {
     private final String completionsTopic;
     private final CompletionCodec completionCodec;
     private final DeadLetterCodec deadLetterCodec;
+    /** How long the committed results must stay quiet, caught up, before a short count is taken as final. */
+    private static final Duration SETTLE = Duration.ofSeconds(3);
+
     private final List<TopicPartition> partitions = new ArrayList<>();
     private final Tally written;
     private final Tally committed;
@@ -160,23 +163,32 @@ final class BackfillProgress implements AutoCloseable {
     }
 
     /**
-     * Reads until the committed count has seen everything committed so far, or {@code timeout} passed: after the job
-     * finished, its last checkpoint committed the rest of its output.
+     * Reads after the job finished, when its last checkpoint has committed the rest of its output: until every record
+     * of the range has a committed result, or the committed topics stayed caught up and quiet for {@link #SETTLE}
+     * (offsets that give no result, such as transaction markers, never arrive), or {@code timeout} passed. The end
+     * offsets are read again each round: each sink commits its own transaction, so one may become visible after the
+     * other.
      */
     void catchUp(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        Map<TopicPartition, Long> ends = committed.consumer.endOffsets(partitions, KafkaJobOptions.ADMIN_TIMEOUT);
-        while (System.nanoTime() < deadline) {
+        long lastChange = System.nanoTime();
+        long seen = committed();
+        while (System.nanoTime() < deadline && committed() < range.size()) {
+            Map<TopicPartition, Long> ends = committed.consumer.endOffsets(partitions, KafkaJobOptions.ADMIN_TIMEOUT);
             boolean behind = false;
             for (TopicPartition partition : partitions) {
                 if (committed.consumer.position(partition) < ends.get(partition)) {
                     behind = true;
                 }
             }
-            if (!behind) {
+            if (!behind && System.nanoTime() - lastChange > SETTLE.toNanos()) {
                 return;
             }
             read(committed, Duration.ofMillis(200));
+            if (committed() != seen) {
+                seen = committed();
+                lastChange = System.nanoTime();
+            }
         }
     }
 
