@@ -311,7 +311,7 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
                     request.promptIds,
                     st.generated,
                     request.samplingParams(),
-                    eosIds,
+                    request.ignoreEos ? Set.of() : eosIds,
                     cache,
                     tokenizer,
                     config.maxPositionEmbeddings());
