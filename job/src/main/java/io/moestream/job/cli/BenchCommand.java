@@ -11,6 +11,9 @@ import io.moestream.engine.tensor.Parallel;
 import io.moestream.operators.store.ModelStore;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -186,13 +189,14 @@ final class BenchCommand implements Callable<Integer> {
                     measured.add(run);
                     err.printf(
                             Locale.ROOT,
-                            "batch %d, run %d/%d: prefill %.1f tok/s, decode %.1f tok/s%s%n",
+                            "batch %d, run %d/%d: prefill %.1f tok/s, decode %.1f tok/s (%sdecode ended %s)%n",
                             batch,
                             i + 1,
                             runs,
                             run.prefill().tokensPerSecond(),
                             run.decode().tokensPerSecond(),
-                            flink != null ? " (engine)" : "");
+                            flink != null ? "engine; " : "",
+                            clock(System.currentTimeMillis()));
                 }
                 BatchBenchmark.Phase prefill = median(
                         measured.stream().map(BatchBenchmark.Run::prefill).toList());
@@ -232,12 +236,16 @@ final class BenchCommand implements Callable<Integer> {
             sameIds &= Arrays.deepEquals(run.generated(), engineRun.generated());
             err.printf(
                     Locale.ROOT,
-                    "batch %d, run %d/%d: prefill %.1f tok/s, decode %.1f tok/s (through Flink)%n",
+                    "batch %d, run %d/%d: prefill %.1f tok/s, decode %.1f tok/s (through Flink; prefill from %s, "
+                            + "decode %s to %s)%n",
                     batch,
                     i + 1,
                     runs,
                     enginePrefill.tokens() / run.prefillSeconds(),
-                    run.decodeTokens() / run.decodeSeconds());
+                    run.decodeTokens() / run.decodeSeconds(),
+                    clock(run.prefillStartMillis()),
+                    clock(run.decodeStartMillis()),
+                    clock(run.decodeEndMillis()));
         }
         if (!sameIds) {
             err.printf("batch %d: the dataflow generated other ids than the bare engine%n", batch);
@@ -436,6 +444,12 @@ final class BenchCommand implements Callable<Integer> {
             BatchBenchmark.Phase phase, ToDoubleFunction<BatchBenchmark.Phase> figure, double limit) {
         double value = figure.applyAsDouble(phase);
         return String.format(Locale.ROOT, "%.1f (%4.1f%%)", value, 100 * value / limit);
+    }
+
+    /** A wall-clock time of day, to find a phase in a profile (JFR prints local times). */
+    private static String clock(long epochMillis) {
+        return LocalTime.ofInstant(Instant.ofEpochMilli(epochMillis), ZoneId.systemDefault())
+                .toString();
     }
 
     private static double rounded(double value) {

@@ -46,7 +46,14 @@ final class FlinkBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** A run's timings and ids; FLOPs and bytes are the bare engine's (the same work). */
-    record Run(double prefillSeconds, double decodeSeconds, long decodeTokens, int[][] generated) {}
+    record Run(
+            double prefillSeconds,
+            double decodeSeconds,
+            long decodeTokens,
+            int[][] generated,
+            long prefillStartMillis,
+            long decodeStartMillis,
+            long decodeEndMillis) {}
 
     private final Path model;
     private final WeightFormat format;
@@ -180,7 +187,10 @@ final class FlinkBenchmark {
                 Math.max(1, lastFirstToken - firstReceived) / 1e3,
                 Math.max(1, lastFinished - lastFirstToken) / 1e3,
                 decodeTokens,
-                generated);
+                generated,
+                firstReceived,
+                lastFirstToken,
+                lastFinished);
     }
 
     /** Results of the runs in progress, by run id. */
