@@ -45,9 +45,9 @@ import picocli.CommandLine.Spec;
                     + "and read bandwidth (63 GB/s), measured with 2 threads (shared/bench/README.md).",
             "--through-flink runs the same workload through the Flink job's dataflow (the topology of run and "
                     + "run-kafka, on a local MiniCluster, requests given as prompt_ids with ignore_eos, the Scheduler "
-                    + "prefill-first) and also the bare engine in the same invocation: the figures are the "
-                    + "dataflow's, with the engine's beside them, their ratio, and whether both generated the same "
-                    + "ids."
+                    + "prefill-first), alternating with the bare engine's runs in the same invocation: the figures "
+                    + "are the dataflow's medians, with the engine's beside them, the median ratio of each dataflow "
+                    + "run to the engine run just before it, and whether both generated the same ids."
         },
         sortOptions = false)
 final class BenchCommand implements Callable<Integer> {
@@ -144,7 +144,12 @@ final class BenchCommand implements Callable<Integer> {
 
     /** The dataflow's figures beside the bare engine's (which {@link Result} then holds). */
     private record Comparison(
-            BatchBenchmark.Phase prefill, BatchBenchmark.Phase decode, long decodeTokens, boolean sameIds) {}
+            BatchBenchmark.Phase prefill,
+            BatchBenchmark.Phase decode,
+            long decodeTokens,
+            boolean sameIds,
+            double prefillRatio,
+            double decodeRatio) {}
 
     @Override
     public Integer call() throws Exception {
@@ -182,8 +187,14 @@ final class BenchCommand implements Callable<Integer> {
             for (int batch : batches) {
                 for (int i = 0; i < warmup; i++) {
                     bench.run(batch);
+                    if (flink != null) {
+                        flink.run(batch);
+                    }
                 }
+                // With --through-flink the engine's and the dataflow's runs alternate, so that each pair shares the
+                // machine's conditions of the moment (other load, frequency), and each pair gives a ratio.
                 List<BatchBenchmark.Run> measured = new ArrayList<>();
+                List<FlinkBenchmark.Run> measuredFlink = new ArrayList<>();
                 for (int i = 0; i < runs; i++) {
                     BatchBenchmark.Run run = bench.run(batch);
                     measured.add(run);
@@ -197,13 +208,15 @@ final class BenchCommand implements Callable<Integer> {
                             run.decode().tokensPerSecond(),
                             flink != null ? "engine; " : "",
                             clock(System.currentTimeMillis()));
+                    if (flink != null) {
+                        measuredFlink.add(runThroughFlink(flink, batch, run, i, err));
+                    }
                 }
                 BatchBenchmark.Phase prefill = median(
                         measured.stream().map(BatchBenchmark.Run::prefill).toList());
                 BatchBenchmark.Phase decode =
                         median(measured.stream().map(BatchBenchmark.Run::decode).toList());
-                Comparison comparison =
-                        flink == null ? null : throughFlink(flink, batch, prefill, decode, measured.get(0), err);
+                Comparison comparison = flink == null ? null : compare(measured, measuredFlink, prefill, decode);
                 results.add(new Result(batch, prefill, decode, comparison));
             }
         }
@@ -216,48 +229,57 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Runs {@code batch} through the dataflow; its phases carry the engine's FLOPs and bytes (the same work). */
-    private Comparison throughFlink(
-            FlinkBenchmark flink,
-            int batch,
-            BatchBenchmark.Phase enginePrefill,
-            BatchBenchmark.Phase engineDecode,
-            BatchBenchmark.Run engineRun,
-            PrintWriter err)
+    /** One run through the dataflow, right after the engine's {@code engineRun} of the same workload. */
+    private FlinkBenchmark.Run runThroughFlink(
+            FlinkBenchmark flink, int batch, BatchBenchmark.Run engineRun, int index, PrintWriter err)
             throws Exception {
-        for (int i = 0; i < warmup; i++) {
-            flink.run(batch);
-        }
-        List<FlinkBenchmark.Run> measured = new ArrayList<>();
-        boolean sameIds = true;
-        for (int i = 0; i < runs; i++) {
-            FlinkBenchmark.Run run = flink.run(batch);
-            measured.add(run);
-            sameIds &= Arrays.deepEquals(run.generated(), engineRun.generated());
-            err.printf(
-                    Locale.ROOT,
-                    "batch %d, run %d/%d: prefill %.1f tok/s, decode %.1f tok/s (through Flink; prefill from %s, "
-                            + "decode %s to %s)%n",
-                    batch,
-                    i + 1,
-                    runs,
-                    enginePrefill.tokens() / run.prefillSeconds(),
-                    run.decodeTokens() / run.decodeSeconds(),
-                    clock(run.prefillStartMillis()),
-                    clock(run.decodeStartMillis()),
-                    clock(run.decodeEndMillis()));
-        }
-        if (!sameIds) {
+        FlinkBenchmark.Run run = flink.run(batch);
+        long prefillTokens = engineRun.prefill().tokens();
+        err.printf(
+                Locale.ROOT,
+                "batch %d, run %d/%d: prefill %.1f tok/s, decode %.1f tok/s (through Flink; prefill from %s, "
+                        + "decode %s to %s)%n",
+                batch,
+                index + 1,
+                runs,
+                prefillTokens / run.prefillSeconds(),
+                run.decodeTokens() / run.decodeSeconds(),
+                clock(run.prefillStartMillis()),
+                clock(run.decodeStartMillis()),
+                clock(run.decodeEndMillis()));
+        if (!Arrays.deepEquals(run.generated(), engineRun.generated())) {
             err.printf("batch %d: the dataflow generated other ids than the bare engine%n", batch);
         }
-        FlinkBenchmark.Run prefillRun = measured.stream()
+        return run;
+    }
+
+    /**
+     * The dataflow's median phases (with the engine's FLOPs and bytes: the same work), and the medians of the ratios
+     * of each dataflow run to the engine run just before it.
+     */
+    private static Comparison compare(
+            List<BatchBenchmark.Run> engine,
+            List<FlinkBenchmark.Run> flink,
+            BatchBenchmark.Phase enginePrefill,
+            BatchBenchmark.Phase engineDecode) {
+        boolean sameIds = true;
+        List<Double> prefillRatios = new ArrayList<>();
+        List<Double> decodeRatios = new ArrayList<>();
+        for (int i = 0; i < flink.size(); i++) {
+            BatchBenchmark.Run e = engine.get(i);
+            FlinkBenchmark.Run f = flink.get(i);
+            sameIds &= Arrays.deepEquals(f.generated(), e.generated());
+            prefillRatios.add(e.prefill().seconds() / f.prefillSeconds());
+            decodeRatios.add((f.decodeTokens() / f.decodeSeconds()) / e.decode().tokensPerSecond());
+        }
+        FlinkBenchmark.Run prefillRun = flink.stream()
                 .sorted((a, b) -> Double.compare(a.prefillSeconds(), b.prefillSeconds()))
                 .toList()
-                .get(runs / 2);
-        FlinkBenchmark.Run decodeRun = measured.stream()
+                .get(flink.size() / 2);
+        FlinkBenchmark.Run decodeRun = flink.stream()
                 .sorted((a, b) -> Double.compare(a.decodeSeconds(), b.decodeSeconds()))
                 .toList()
-                .get(runs / 2);
+                .get(flink.size() / 2);
         return new Comparison(
                 new BatchBenchmark.Phase(
                         prefillRun.prefillSeconds(),
@@ -270,7 +292,15 @@ final class BenchCommand implements Callable<Integer> {
                         engineDecode.flops(),
                         engineDecode.weightBytes()),
                 decodeRun.decodeTokens(),
-                sameIds);
+                sameIds,
+                medianOf(prefillRatios),
+                medianOf(decodeRatios));
+    }
+
+    private static double medianOf(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(Double::compare);
+        return sorted.get(sorted.size() / 2);
     }
 
     private void validate() {
@@ -326,8 +356,8 @@ final class BenchCommand implements Callable<Integer> {
                 row.put("decode_tokens", r.flink().decodeTokens());
                 row.put("engine_prefill_tok_s", rounded(r.prefill().tokensPerSecond()));
                 row.put("engine_decode_tok_s", rounded(r.decode().tokensPerSecond()));
-                row.put("prefill_ratio", ratio(prefill, r.prefill()));
-                row.put("decode_ratio", ratio(decode, r.decode()));
+                row.put("prefill_ratio", fraction(r.flink().prefillRatio()));
+                row.put("decode_ratio", fraction(r.flink().decodeRatio()));
                 row.put("same_ids_as_engine", r.flink().sameIds());
             }
         }
@@ -350,10 +380,6 @@ final class BenchCommand implements Callable<Integer> {
                 phase + "_fma_peak_fraction",
                 fraction(figures.gigaflopsPerSecond() / MachineLimits.FP32_FMA_PEAK_GFLOP_S));
         row.put(phase + "_bw_fraction", fraction(figures.gigabytesPerSecond() / MachineLimits.READ_BANDWIDTH_GB_S));
-    }
-
-    private static double ratio(BatchBenchmark.Phase flink, BatchBenchmark.Phase engine) {
-        return fraction(flink.tokensPerSecond() / engine.tokensPerSecond());
     }
 
     private void printTable(
@@ -421,7 +447,7 @@ final class BenchCommand implements Callable<Integer> {
                         tableCells(r.flink().decode()),
                         r.prefill().tokensPerSecond(),
                         r.decode().tokensPerSecond(),
-                        100 * ratio(r.flink().decode(), r.decode()),
+                        100 * r.flink().decodeRatio(),
                         r.flink().sameIds() ? "same" : "DIFF");
             }
         }
