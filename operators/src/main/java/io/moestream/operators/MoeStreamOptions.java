@@ -1,5 +1,6 @@
 package io.moestream.operators;
 
+import io.moestream.engine.checkpoint.WeightFormat;
 import io.moestream.schemas.WireFormat;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
@@ -13,6 +14,13 @@ public final class MoeStreamOptions {
             .noDefaultValue()
             .withDescription("Hugging Face model directory (config.json, *.safetensors, tokenizer files), "
                     + "readable on every TaskManager.");
+
+    public static final ConfigOption<WeightFormat> WEIGHT_FORMAT = ConfigOptions.key("moestream.model.weight-format")
+            .enumType(WeightFormat.class)
+            .defaultValue(WeightFormat.STORED)
+            .withDescription("Form of the linear weights in memory: STORED (bfloat16 stays bfloat16, other formats "
+                    + "become float32) or Q8 (8-bit, blocks of 32 with a float32 scale, quantised on load: about "
+                    + "half the bytes of bfloat16 to read per token, with a small loss of precision).");
 
     public static final ConfigOption<Integer> TOKEN_BUDGET = ConfigOptions.key("moestream.scheduler.token-budget")
             .intType()
@@ -42,6 +50,16 @@ public final class MoeStreamOptions {
             .defaultValue(2)
             .withDescription("Micro-batches a Scheduler subtask keeps in flight, so that dense work overlaps "
                     + "the experts' work.");
+
+    public static final ConfigOption<Boolean> PREFILL_FIRST = ConfigOptions.key("moestream.scheduler.prefill-first")
+            .booleanType()
+            .defaultValue(false)
+            .withDescription("Micro-batches take prompt chunks before decode rows, and decode steps wait while any "
+                    + "active sequence is still prefilling (as vLLM's prefill-first scheduling). Sequences then "
+                    + "decode together, in one micro-batch, so every expert's weights are read once per step for "
+                    + "all of them: more throughput for bounded jobs (backfills, benchmarks), at the cost of pauses "
+                    + "in running sequences whenever new prompts arrive. Off: decode rows go first (steady "
+                    + "inter-token latency).");
 
     public static final ConfigOption<Integer> ENGINE_THREADS = ConfigOptions.key("moestream.engine.threads")
             .intType()

@@ -37,6 +37,11 @@ final class JsonFields {
         return node.longValue();
     };
 
+    static final Converter<Boolean> BOOLEAN = (node, path) -> {
+        expect(node.isBoolean(), path, "true or false", node);
+        return node.booleanValue();
+    };
+
     static final Converter<Double> DOUBLE = (node, path) -> {
         expect(node.isNumber(), path, "a number", node);
         return node.doubleValue();

@@ -11,9 +11,10 @@ import org.apache.avro.Schema;
 
 /**
  * Values of the requests topic. The JSON form is the request JSON of DESIGN.md section 5, the one the file job reads:
- * {@code {"id", "prompt" | "messages": [{"role", "content"}], "max_tokens", "temperature", "top_p", "top_k", "seed",
- * "stop": string or list of strings, "metadata": {string: string}}}. The codec checks types only; value ranges, and
- * that exactly one of {@code prompt} and {@code messages} is set, are the job's to check.
+ * {@code {"id", "prompt" | "messages": [{"role", "content"}] | "prompt_ids": [int], "max_tokens", "temperature",
+ * "top_p", "top_k", "seed", "stop": string or list of strings, "metadata": {string: string}, "ignore_eos"}}. The codec
+ * checks types only; value ranges, and that exactly one of {@code prompt}, {@code messages} and {@code prompt_ids} is
+ * set, are the job's to check.
  */
 public final class RequestCodec extends RecordCodec<CompletionRequest> {
     private static final JsonFields.Converter<ChatMessage> CHAT_MESSAGE = (node, path) -> {
@@ -68,6 +69,8 @@ public final class RequestCodec extends RecordCodec<CompletionRequest> {
         ArrayNode stop = json.putArray("stop");
         request.getStop().forEach(stop::add);
         JsonFormat.putMap(json, "metadata", request.getMetadata());
+        JsonFormat.putIfPresent(json, "prompt_ids", request.getPromptIds());
+        JsonFormat.putIfPresent(json, "ignore_eos", request.getIgnoreEos());
         return json;
     }
 
@@ -83,6 +86,8 @@ public final class RequestCodec extends RecordCodec<CompletionRequest> {
                 .setSeed(json.optional("seed", JsonFields.LONG))
                 .setStop(json.optional("stop", STOP, List.of()))
                 .setMetadata(json.optional("metadata", JsonFields.mapOf(JsonFields.STRING), Map.of()))
+                .setPromptIds(json.optional("prompt_ids", JsonFields.listOf(JsonFields.INT)))
+                .setIgnoreEos(json.optional("ignore_eos", JsonFields.BOOLEAN))
                 .build();
     }
 }

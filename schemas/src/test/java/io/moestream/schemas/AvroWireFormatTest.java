@@ -94,6 +94,8 @@ class AvroWireFormatTest {
         assertNull(read.getTopK());
         assertNull(read.getSeed());
         assertEquals(Map.of(), read.getMetadata());
+        assertNull(read.getPromptIds());
+        assertNull(read.getIgnoreEos());
     }
 
     @Test

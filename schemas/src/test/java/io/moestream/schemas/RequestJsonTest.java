@@ -52,6 +52,16 @@ class RequestJsonTest {
     }
 
     @Test
+    void promptIdsAndIgnoreEosDecodeAndEncodeBack() throws DecodeException {
+        CompletionRequest request =
+                decode("{\"id\": \"r1\", \"prompt_ids\": [0, 17, 2047], \"max_tokens\": 4, \"ignore_eos\": true}");
+        assertEquals(List.of(0, 17, 2047), request.getPromptIds());
+        assertEquals(Boolean.TRUE, request.getIgnoreEos());
+        assertNull(request.getPrompt());
+        assertEquals(request, decode(new String(JSON.encode(request), StandardCharsets.UTF_8)));
+    }
+
+    @Test
     void aSingleStopStringIsAListOfOne() throws DecodeException {
         assertEquals(
                 List.of("\n\n"),
@@ -119,6 +129,9 @@ class RequestJsonTest {
             {"id": "r1", "prompt": "hi", "stop": ["a", 1]}                | stop[1]
             {"id": "r1", "prompt": "hi", "metadata": ["a"]}               | metadata
             {"id": "r1", "prompt": "hi", "metadata": {"row": 17}}         | metadata.row
+            {"id": "r1", "prompt_ids": [1, "2"]}                          | prompt_ids[1]
+            {"id": "r1", "prompt_ids": 5}                                 | prompt_ids
+            {"id": "r1", "prompt": "hi", "ignore_eos": "yes"}             | ignore_eos
             """)
     void aMistypedFieldIsInvalidFieldNamedByItsPath(String json, String path) {
         DecodeException e = assertThrows(DecodeException.class, () -> decode(json));

@@ -1,18 +1,22 @@
 package io.moestream.job.cli;
 
+import io.moestream.engine.config.ModelConfig;
+import io.moestream.engine.model.DenseModel;
+import io.moestream.engine.model.ExpertProvider;
 import io.moestream.engine.model.FeedForward;
 import io.moestream.engine.model.ForwardPass;
 import io.moestream.engine.model.KvCache;
 import io.moestream.engine.model.MicroBatch;
-import io.moestream.engine.model.Model;
+import io.moestream.engine.sampling.Sampler;
 import io.moestream.engine.tensor.Parallel;
 import java.util.SplittableRandom;
 
 /**
  * One run of llama.cpp's batched bench on the engine's forward pass: {@code batch} sequences prefill {@code promptLen}
  * synthetic tokens (in micro-batches of at most {@code prefillRows} rows), then decode {@code genLen} steps together,
- * one row per sequence per step, all in one micro-batch. Decode feeds synthetic ids too: it times the forward pass
- * and LM head, not sampling.
+ * one row per sequence per step, all in one micro-batch. Decoding is greedy (argmax, as the Flink job samples at
+ * temperature 0): the prefill's logits give each sequence its first token, and each decode step feeds the last token
+ * and picks the next, so a run generates {@code genLen + 1} ids per sequence, {@code genLen} of them by decode steps.
  */
 final class BatchBenchmark {
     /** A timed phase with the work it did. */
@@ -30,9 +34,11 @@ final class BatchBenchmark {
         }
     }
 
-    record Run(Phase prefill, Phase decode) {}
+    /** The two phases, and the ids each sequence generated ({@code [batch][genLen + 1]}). */
+    record Run(Phase prefill, Phase decode, int[][] generated) {}
 
-    private final Model model;
+    private final DenseModel dense;
+    private final ExpertProvider experts;
     private final ModelCost cost;
     private final Parallel parallel;
     private final int promptLen;
@@ -41,8 +47,16 @@ final class BatchBenchmark {
     private final long seed;
 
     BatchBenchmark(
-            Model model, ModelCost cost, Parallel parallel, int promptLen, int genLen, int prefillRows, long seed) {
-        this.model = model;
+            DenseModel dense,
+            ExpertProvider experts,
+            ModelCost cost,
+            Parallel parallel,
+            int promptLen,
+            int genLen,
+            int prefillRows,
+            long seed) {
+        this.dense = dense;
+        this.experts = experts;
         this.cost = cost;
         this.parallel = parallel;
         this.promptLen = promptLen;
@@ -51,59 +65,85 @@ final class BatchBenchmark {
         this.seed = seed;
     }
 
-    Run run(int batch) {
-        int vocab = model.config().vocabSize();
+    /** The synthetic prompts of a run of {@code batch} sequences: the same for every run and for both paths. */
+    static int[][] prompts(int batch, int promptLen, int vocab, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
-        KvCache[] caches = new KvCache[batch];
         int[][] prompts = new int[batch][promptLen];
-        for (int s = 0; s < batch; s++) {
-            caches[s] = model.newCache(promptLen + genLen);
+        for (int[] prompt : prompts) {
             for (int p = 0; p < promptLen; p++) {
-                prompts[s][p] = random.nextInt(vocab);
+                prompt[p] = random.nextInt(vocab);
             }
         }
-        int[][] decodeTokens = new int[genLen][batch];
-        for (int[] step : decodeTokens) {
-            for (int s = 0; s < batch; s++) {
-                step[s] = random.nextInt(vocab);
-            }
+        return prompts;
+    }
+
+    Run run(int batch) {
+        ModelConfig config = dense.config();
+        int vocab = config.vocabSize();
+        int[][] prompts = prompts(batch, promptLen, vocab, seed);
+        KvCache[] caches = new KvCache[batch];
+        for (int s = 0; s < batch; s++) {
+            caches[s] =
+                    new KvCache(config.numLayers(), config.kvLoraRank(), config.qkRopeHeadDim(), promptLen + genLen);
         }
-        ForwardPass pass = new ForwardPass(model.dense(), Math.max(prefillRows, batch), parallel);
+        int[][] generated = new int[batch][genLen + 1];
+        ForwardPass pass = new ForwardPass(dense, Math.max(prefillRows, batch), parallel);
         MicroBatch rows = new MicroBatch(pass.capacity());
         float[] logits = new float[batch * vocab];
+        int[] sampledFor = new int[batch];
 
         Tally prefill = new Tally();
         long start = System.nanoTime();
+        int samples = 0;
         for (int s = 0; s < batch; s++) {
             for (int p = 0; p < promptLen; p++) {
-                rows.add(prompts[s][p], p, caches[s], p == promptLen - 1);
+                boolean last = p == promptLen - 1;
+                rows.add(prompts[s][p], p, caches[s], last);
+                if (last) {
+                    sampledFor[samples++] = s;
+                }
                 if (rows.rows() == prefillRows) {
                     step(pass, rows, logits, prefill);
+                    samples = sample(logits, vocab, sampledFor, samples, generated, 0);
                 }
             }
         }
         if (rows.rows() > 0) {
             step(pass, rows, logits, prefill);
+            sample(logits, vocab, sampledFor, samples, generated, 0);
         }
         long prefillEnd = System.nanoTime();
 
         Tally decode = new Tally();
+        for (int s = 0; s < batch; s++) {
+            sampledFor[s] = s;
+        }
         for (int g = 0; g < genLen; g++) {
             for (int s = 0; s < batch; s++) {
-                rows.add(decodeTokens[g][s], promptLen + g, caches[s], true);
+                rows.add(generated[s][g], promptLen + g, caches[s], true);
             }
             step(pass, rows, logits, decode);
+            sample(logits, vocab, sampledFor, batch, generated, g + 1);
         }
         long decodeEnd = System.nanoTime();
         return new Run(
                 prefill.phase(prefillEnd - start, (long) batch * promptLen),
-                decode.phase(decodeEnd - prefillEnd, (long) batch * genLen));
+                decode.phase(decodeEnd - prefillEnd, (long) batch * genLen),
+                generated);
+    }
+
+    /** Greedy tokens for the first {@code count} rows of logits, of sequences {@code sampledFor}; returns 0. */
+    private static int sample(float[] logits, int vocab, int[] sampledFor, int count, int[][] generated, int position) {
+        for (int i = 0; i < count; i++) {
+            generated[sampledFor[i]][position] = Sampler.argmax(logits, i * vocab, vocab);
+        }
+        return 0;
     }
 
     /** One forward pass over {@code rows}, counting the experts it reads; clears {@code rows}. */
     private void step(ForwardPass pass, MicroBatch rows, float[] logits, Tally tally) {
         pass.run(rows, (layer, expert) -> {
-            FeedForward weights = model.expert(layer, expert);
+            FeedForward weights = experts.expert(layer, expert);
             tally.weightBytes += weights.bytes();
             return weights;
         });

@@ -4,18 +4,26 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.moestream.engine.ModelDirectory;
+import io.moestream.engine.checkpoint.WeightFormat;
 import io.moestream.engine.config.ModelConfig;
-import io.moestream.engine.model.Model;
+import io.moestream.engine.model.DenseModel;
 import io.moestream.engine.tensor.Parallel;
+import io.moestream.operators.store.ModelStore;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.function.ToDoubleFunction;
+import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,11 +38,16 @@ import picocli.CommandLine.Spec;
             "Measures prefill and batched-decode throughput on synthetic token ids (no tokenizer needed).",
             "For each batch size B:",
             "  prefill tok/s: B sequences of --prompt-len tokens, prompt tokens processed per second;",
-            "  decode tok/s: the B sequences decode --gen-len steps together (one micro-batch of B rows per step), "
-                    + "tokens of all sequences per second.",
-            "Each figure is the median of --runs runs after --warmup; GFLOP/s and GB/s of weights read are printed "
-                    + "with their fraction of this machine's fp32 FMA peak (424 GFLOP/s) and read bandwidth (63 GB/s), "
-                    + "measured with 2 threads (shared/bench/README.md)."
+            "  decode tok/s: the B sequences decode --gen-len steps together (one micro-batch of B rows per step, "
+                    + "greedy), tokens of all sequences per second.",
+            "Each figure is the median of --runs runs after --warmup; GFLOP/s and GB/s of weights read (as loaded: "
+                    + "bf16, f32 or q8) are printed with their fraction of this machine's fp32 FMA peak (424 GFLOP/s) "
+                    + "and read bandwidth (63 GB/s), measured with 2 threads (shared/bench/README.md).",
+            "--through-flink runs the same workload through the Flink job's dataflow (the topology of run and "
+                    + "run-kafka, on a local MiniCluster, requests given as prompt_ids with ignore_eos, the Scheduler "
+                    + "prefill-first), alternating with the bare engine's runs in the same invocation: the figures "
+                    + "are the dataflow's medians, with the engine's beside them, the median ratio of each dataflow "
+                    + "run to the engine run just before it, and whether both generated the same ids."
         },
         sortOptions = false)
 final class BenchCommand implements Callable<Integer> {
@@ -99,59 +112,195 @@ final class BenchCommand implements Callable<Integer> {
             description = "Seed of the synthetic token ids (default: ${DEFAULT-VALUE}).")
     private long seed;
 
+    @Mixin
+    private QuantOption quant;
+
+    @Option(
+            names = "--through-flink",
+            description = "Run the workload through the Flink dataflow too, and report its figures with the bare "
+                    + "engine's and their ratio.")
+    private boolean throughFlink;
+
+    @Option(
+            names = "--parallelism",
+            paramLabel = "P",
+            defaultValue = "1",
+            description = "With --through-flink: the job's parallelism; each Scheduler and Experts subtask gets "
+                    + "--threads / P engine threads (default: ${DEFAULT-VALUE}).")
+    private int parallelism;
+
+    @Option(
+            names = "-D",
+            paramLabel = "KEY=VALUE",
+            mapFallbackValue = "",
+            description = "With --through-flink: a job setting (moestream.*) or Flink option, over the bench's own.")
+    private Map<String, String> settings = new LinkedHashMap<>();
+
     @Option(names = "--json", description = "Print one JSON line instead of the table.")
     private boolean json;
 
-    /** The medians of one batch size. */
-    private record Result(int batch, BatchBenchmark.Phase prefill, BatchBenchmark.Phase decode) {}
+    /** The figures of one batch size; {@code engine} is the bare engine's when {@code flink} is the dataflow's. */
+    private record Result(int batch, BatchBenchmark.Phase prefill, BatchBenchmark.Phase decode, Comparison flink) {}
+
+    /** The dataflow's figures beside the bare engine's (which {@link Result} then holds). */
+    private record Comparison(
+            BatchBenchmark.Phase prefill,
+            BatchBenchmark.Phase decode,
+            long decodeTokens,
+            boolean sameIds,
+            double prefillRatio,
+            double decodeRatio) {}
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws Exception {
         validate();
         ModelDirectory dir = model.open();
         ModelConfig config = dir.config();
-        if (promptLen + genLen > config.maxPositionEmbeddings()) {
-            throw usageError("--prompt-len + --gen-len = " + (promptLen + genLen) + " exceeds the model's context of "
-                    + config.maxPositionEmbeddings());
+        if (promptLen + genLen + 1 > config.maxPositionEmbeddings()) {
+            throw usageError("--prompt-len + --gen-len = " + (promptLen + genLen) + " leaves no room in the model's "
+                    + "context of " + config.maxPositionEmbeddings());
         }
         PrintWriter err = spec.commandLine().getErr();
-        Model weights = Model.load(dir.path());
-        ModelCost cost = ModelCost.of(weights);
+        WeightFormat format = quant.format();
+        ModelCost.Tables tables = ModelCost.Tables.load(dir.path(), config, format);
+        // The Flink job's TaskManager-wide store: the bare engine and the dataflow share one copy of the weights.
+        ModelStore store = ModelStore.get(dir.path().toString(), format);
+        DenseModel dense = store.dense();
+        ModelCost cost = ModelCost.of(dense, tables);
+        FlinkBenchmark flink = throughFlink
+                ? new FlinkBenchmark(
+                        dir.path(),
+                        format,
+                        config.vocabSize(),
+                        parallelism,
+                        Math.max(1, threads.threads() / parallelism),
+                        promptLen,
+                        genLen,
+                        prefillRows,
+                        seed,
+                        Configuration.fromMap(settings))
+                : null;
         List<Result> results = new ArrayList<>();
         try (Parallel parallel = threads.create()) {
-            BatchBenchmark bench = new BatchBenchmark(weights, cost, parallel, promptLen, genLen, prefillRows, seed);
+            BatchBenchmark bench =
+                    new BatchBenchmark(dense, store::expert, cost, parallel, promptLen, genLen, prefillRows, seed);
             for (int batch : batches) {
                 for (int i = 0; i < warmup; i++) {
                     bench.run(batch);
+                    if (flink != null) {
+                        flink.run(batch);
+                    }
                 }
+                // With --through-flink the engine's and the dataflow's runs alternate, so that each pair shares the
+                // machine's conditions of the moment (other load, frequency), and each pair gives a ratio.
                 List<BatchBenchmark.Run> measured = new ArrayList<>();
+                List<FlinkBenchmark.Run> measuredFlink = new ArrayList<>();
                 for (int i = 0; i < runs; i++) {
                     BatchBenchmark.Run run = bench.run(batch);
                     measured.add(run);
                     err.printf(
                             Locale.ROOT,
-                            "batch %d, run %d/%d: prefill %.1f tok/s, decode %.1f tok/s%n",
+                            "batch %d, run %d/%d: prefill %.1f tok/s, decode %.1f tok/s (%sdecode ended %s)%n",
                             batch,
                             i + 1,
                             runs,
                             run.prefill().tokensPerSecond(),
-                            run.decode().tokensPerSecond());
+                            run.decode().tokensPerSecond(),
+                            flink != null ? "engine; " : "",
+                            clock(System.currentTimeMillis()));
+                    if (flink != null) {
+                        measuredFlink.add(runThroughFlink(flink, batch, run, i, err));
+                    }
                 }
-                results.add(new Result(
-                        batch,
-                        median(measured.stream()
-                                .map(BatchBenchmark.Run::prefill)
-                                .toList()),
-                        median(measured.stream().map(BatchBenchmark.Run::decode).toList())));
+                BatchBenchmark.Phase prefill = median(
+                        measured.stream().map(BatchBenchmark.Run::prefill).toList());
+                BatchBenchmark.Phase decode =
+                        median(measured.stream().map(BatchBenchmark.Run::decode).toList());
+                Comparison comparison = flink == null ? null : compare(measured, measuredFlink, prefill, decode);
+                results.add(new Result(batch, prefill, decode, comparison));
             }
         }
         OptionalLong peakRss = PeakMemory.peakResidentBytes();
         if (json) {
-            printJson(dir, results, peakRss);
+            printJson(dir, format, results, peakRss);
         } else {
-            printTable(dir, config, weights, results, peakRss);
+            printTable(dir, config, dense, format, results, peakRss);
         }
         return 0;
+    }
+
+    /** One run through the dataflow, right after the engine's {@code engineRun} of the same workload. */
+    private FlinkBenchmark.Run runThroughFlink(
+            FlinkBenchmark flink, int batch, BatchBenchmark.Run engineRun, int index, PrintWriter err)
+            throws Exception {
+        FlinkBenchmark.Run run = flink.run(batch);
+        long prefillTokens = engineRun.prefill().tokens();
+        err.printf(
+                Locale.ROOT,
+                "batch %d, run %d/%d: prefill %.1f tok/s, decode %.1f tok/s (through Flink; prefill from %s, "
+                        + "decode %s to %s)%n",
+                batch,
+                index + 1,
+                runs,
+                prefillTokens / run.prefillSeconds(),
+                run.decodeTokens() / run.decodeSeconds(),
+                clock(run.prefillStartMillis()),
+                clock(run.decodeStartMillis()),
+                clock(run.decodeEndMillis()));
+        if (!Arrays.deepEquals(run.generated(), engineRun.generated())) {
+            err.printf("batch %d: the dataflow generated other ids than the bare engine%n", batch);
+        }
+        return run;
+    }
+
+    /**
+     * The dataflow's median phases (with the engine's FLOPs and bytes: the same work), and the medians of the ratios
+     * of each dataflow run to the engine run just before it.
+     */
+    private static Comparison compare(
+            List<BatchBenchmark.Run> engine,
+            List<FlinkBenchmark.Run> flink,
+            BatchBenchmark.Phase enginePrefill,
+            BatchBenchmark.Phase engineDecode) {
+        boolean sameIds = true;
+        List<Double> prefillRatios = new ArrayList<>();
+        List<Double> decodeRatios = new ArrayList<>();
+        for (int i = 0; i < flink.size(); i++) {
+            BatchBenchmark.Run e = engine.get(i);
+            FlinkBenchmark.Run f = flink.get(i);
+            sameIds &= Arrays.deepEquals(f.generated(), e.generated());
+            prefillRatios.add(e.prefill().seconds() / f.prefillSeconds());
+            decodeRatios.add((f.decodeTokens() / f.decodeSeconds()) / e.decode().tokensPerSecond());
+        }
+        FlinkBenchmark.Run prefillRun = flink.stream()
+                .sorted((a, b) -> Double.compare(a.prefillSeconds(), b.prefillSeconds()))
+                .toList()
+                .get(flink.size() / 2);
+        FlinkBenchmark.Run decodeRun = flink.stream()
+                .sorted((a, b) -> Double.compare(a.decodeSeconds(), b.decodeSeconds()))
+                .toList()
+                .get(flink.size() / 2);
+        return new Comparison(
+                new BatchBenchmark.Phase(
+                        prefillRun.prefillSeconds(),
+                        enginePrefill.tokens(),
+                        enginePrefill.flops(),
+                        enginePrefill.weightBytes()),
+                new BatchBenchmark.Phase(
+                        decodeRun.decodeSeconds(),
+                        decodeRun.decodeTokens(),
+                        engineDecode.flops(),
+                        engineDecode.weightBytes()),
+                decodeRun.decodeTokens(),
+                sameIds,
+                medianOf(prefillRatios),
+                medianOf(decodeRatios));
+    }
+
+    private static double medianOf(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(Double::compare);
+        return sorted.get(sorted.size() / 2);
     }
 
     private void validate() {
@@ -163,6 +312,7 @@ final class BenchCommand implements Callable<Integer> {
         requireAtLeast("--runs", runs, 1);
         requireAtLeast("--warmup", warmup, 0);
         requireAtLeast("--prefill-rows", prefillRows, 1);
+        requireAtLeast("--parallelism", parallelism, 1);
     }
 
     private void requireAtLeast(String option, int value, int minimum) {
@@ -178,22 +328,38 @@ final class BenchCommand implements Callable<Integer> {
         return sorted.get(sorted.size() / 2);
     }
 
-    private void printJson(ModelDirectory dir, List<Result> results, OptionalLong peakRss) throws IOException {
+    private void printJson(ModelDirectory dir, WeightFormat format, List<Result> results, OptionalLong peakRss)
+            throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("model", dir.path().toString());
         root.put("threads", threads.threads());
+        root.put("weight_format", format.name().toLowerCase(Locale.ROOT));
         root.put("prompt_len", promptLen);
         root.put("gen_len", genLen);
+        root.put("through_flink", throughFlink);
+        if (throughFlink) {
+            root.put("parallelism", parallelism);
+        }
+        root.put("fma_peak_gflop_s", MachineLimits.FP32_FMA_PEAK_GFLOP_S);
+        root.put("bandwidth_gb_s", MachineLimits.READ_BANDWIDTH_GB_S);
         ArrayNode rows = root.putArray("results");
         for (Result r : results) {
             ObjectNode row = rows.addObject();
             row.put("batch", r.batch());
-            row.put("prefill_tok_s", rounded(r.prefill().tokensPerSecond()));
-            row.put("decode_tok_s", rounded(r.decode().tokensPerSecond()));
-            row.put("prefill_gflop_s", rounded(r.prefill().gigaflopsPerSecond()));
-            row.put("prefill_gb_s", rounded(r.prefill().gigabytesPerSecond()));
-            row.put("decode_gflop_s", rounded(r.decode().gigaflopsPerSecond()));
-            row.put("decode_gb_s", rounded(r.decode().gigabytesPerSecond()));
+            BatchBenchmark.Phase prefill =
+                    r.flink() == null ? r.prefill() : r.flink().prefill();
+            BatchBenchmark.Phase decode =
+                    r.flink() == null ? r.decode() : r.flink().decode();
+            putPhase(row, "prefill", prefill);
+            putPhase(row, "decode", decode);
+            if (r.flink() != null) {
+                row.put("decode_tokens", r.flink().decodeTokens());
+                row.put("engine_prefill_tok_s", rounded(r.prefill().tokensPerSecond()));
+                row.put("engine_decode_tok_s", rounded(r.decode().tokensPerSecond()));
+                row.put("prefill_ratio", fraction(r.flink().prefillRatio()));
+                row.put("decode_ratio", fraction(r.flink().decodeRatio()));
+                row.put("same_ids_as_engine", r.flink().sameIds());
+            }
         }
         if (peakRss.isPresent()) {
             root.put("peak_rss_mb", rounded(peakRss.getAsLong() / 1e6));
@@ -205,12 +371,29 @@ final class BenchCommand implements Callable<Integer> {
         out.flush();
     }
 
+    /** {@code <phase>_tok_s}, GFLOP/s and GB/s, and their fractions of the FMA peak and of the read bandwidth. */
+    private static void putPhase(ObjectNode row, String phase, BatchBenchmark.Phase figures) {
+        row.put(phase + "_tok_s", rounded(figures.tokensPerSecond()));
+        row.put(phase + "_gflop_s", rounded(figures.gigaflopsPerSecond()));
+        row.put(phase + "_gb_s", rounded(figures.gigabytesPerSecond()));
+        row.put(
+                phase + "_fma_peak_fraction",
+                fraction(figures.gigaflopsPerSecond() / MachineLimits.FP32_FMA_PEAK_GFLOP_S));
+        row.put(phase + "_bw_fraction", fraction(figures.gigabytesPerSecond() / MachineLimits.READ_BANDWIDTH_GB_S));
+    }
+
     private void printTable(
-            ModelDirectory dir, ModelConfig config, Model weights, List<Result> results, OptionalLong peakRss) {
+            ModelDirectory dir,
+            ModelConfig config,
+            DenseModel dense,
+            WeightFormat format,
+            List<Result> results,
+            OptionalLong peakRss) {
         PrintWriter out = spec.commandLine().getOut();
         out.printf(
                 Locale.ROOT,
-                "%s (%s): %d layers, hidden %d, %d routed experts (top %d), vocab %d, %.1f MB of weights; %d threads%n",
+                "%s (%s): %d layers, hidden %d, %d routed experts (top %d), vocab %d; weights %s, %.1f MB dense; "
+                        + "%d threads%n",
                 dir.path(),
                 config.family().modelType(),
                 config.numLayers(),
@@ -218,30 +401,55 @@ final class BenchCommand implements Callable<Integer> {
                 config.numRoutedExperts(),
                 config.router().topK(),
                 config.vocabSize(),
-                weights.bytes() / 1e6,
+                format.name().toLowerCase(Locale.ROOT),
+                dense.bytes() / 1e6,
                 threads.threads());
         out.printf(
                 Locale.ROOT,
                 "prompt %d, gen %d tokens per sequence; median of %d runs after %d warm-up; "
-                        + "%% of %.0f GFLOP/s fp32 FMA peak and %.0f GB/s read bandwidth%n%n",
+                        + "%% of %.0f GFLOP/s fp32 FMA peak and %.0f GB/s read bandwidth%n",
                 promptLen,
                 genLen,
                 runs,
                 warmup,
                 MachineLimits.FP32_FMA_PEAK_GFLOP_S,
                 MachineLimits.READ_BANDWIDTH_GB_S);
+        if (throughFlink) {
+            out.printf(
+                    Locale.ROOT,
+                    "through the Flink dataflow (parallelism %d); engine = the bare engine, same workload%n",
+                    parallelism);
+        }
+        out.println();
         out.printf(
                 Locale.ROOT,
-                "%5s | %12s %16s %16s | %12s %16s %16s%n",
+                "%5s | %12s %16s %16s | %12s %16s %16s%s%n",
                 "batch",
                 "prefill tok/s",
                 "GFLOP/s (peak)",
                 "GB/s (bw)",
                 "decode tok/s",
                 "GFLOP/s (peak)",
-                "GB/s (bw)");
+                "GB/s (bw)",
+                throughFlink
+                        ? String.format(
+                                Locale.ROOT, " | %12s %12s %7s %5s", "engine pref.", "engine dec.", "dec. %", "ids")
+                        : "");
         for (Result r : results) {
-            out.printf(Locale.ROOT, "%5d | %s | %s%n", r.batch(), tableCells(r.prefill()), tableCells(r.decode()));
+            if (r.flink() == null) {
+                out.printf(Locale.ROOT, "%5d | %s | %s%n", r.batch(), tableCells(r.prefill()), tableCells(r.decode()));
+            } else {
+                out.printf(
+                        Locale.ROOT,
+                        "%5d | %s | %s | %12.1f %12.1f %6.1f%% %5s%n",
+                        r.batch(),
+                        tableCells(r.flink().prefill()),
+                        tableCells(r.flink().decode()),
+                        r.prefill().tokensPerSecond(),
+                        r.decode().tokensPerSecond(),
+                        100 * r.flink().decodeRatio(),
+                        r.flink().sameIds() ? "same" : "DIFF");
+            }
         }
         if (peakRss.isPresent()) {
             out.printf(Locale.ROOT, "%npeak RSS %.0f MB%n", peakRss.getAsLong() / 1e6);
@@ -264,8 +472,18 @@ final class BenchCommand implements Callable<Integer> {
         return String.format(Locale.ROOT, "%.1f (%4.1f%%)", value, 100 * value / limit);
     }
 
+    /** A wall-clock time of day, to find a phase in a profile (JFR prints local times). */
+    private static String clock(long epochMillis) {
+        return LocalTime.ofInstant(Instant.ofEpochMilli(epochMillis), ZoneId.systemDefault())
+                .toString();
+    }
+
     private static double rounded(double value) {
         return Math.round(value * 100) / 100.0;
+    }
+
+    private static double fraction(double value) {
+        return Math.round(value * 10000) / 10000.0;
     }
 
     private ParameterException usageError(String message) {

@@ -1,16 +1,17 @@
 package io.moestream.job.cli;
 
 import io.moestream.engine.checkpoint.Checkpoint;
-import io.moestream.engine.checkpoint.DType;
-import io.moestream.engine.checkpoint.TensorInfo;
+import io.moestream.engine.checkpoint.WeightFormat;
 import io.moestream.engine.config.ModelConfig;
-import io.moestream.engine.model.Model;
+import io.moestream.engine.model.DenseModel;
 import io.moestream.engine.model.TensorNames;
+import io.moestream.engine.tensor.Linear;
 import java.io.IOException;
+import java.nio.file.Path;
 
 /**
  * What a forward pass costs: the floating-point operations of a token (2 per multiply-add) and the bytes of weights
- * it reads, for comparing the engine's speed with the machine's limits.
+ * it reads, as loaded (bfloat16, float32 or 8-bit), for comparing the engine's speed with the machine's limits.
  */
 final class ModelCost {
     private final ModelConfig config;
@@ -27,21 +28,30 @@ final class ModelCost {
         this.projectionFlopsPerToken = 2.0 * projectionMultiplyAddsPerToken(config);
     }
 
-    /** The cost model of a loaded model; the checkpoint tells the embedding's and LM head's stored size. */
-    static ModelCost of(Model model) throws IOException {
-        ModelConfig c = model.config();
-        Checkpoint checkpoint = Checkpoint.open(model.directory(), c.fp8BlockSize());
-        long embeddingBytes = heldBytes(checkpoint.info(TensorNames.EMBED, c.vocabSize(), c.hiddenSize()));
-        boolean tied = c.tieWordEmbeddings() && !checkpoint.has(TensorNames.LM_HEAD);
-        long lmHeadBytes =
-                tied ? embeddingBytes : heldBytes(checkpoint.info(TensorNames.LM_HEAD, c.vocabSize(), c.hiddenSize()));
-        long denseWithoutTables = model.dense().bytes() - embeddingBytes - (tied ? 0 : lmHeadBytes);
-        return new ModelCost(c, denseWithoutTables, lmHeadBytes);
+    /**
+     * The bytes the embedding and the LM head take once loaded in {@code format} (as {@link Linear#bytes()} counts
+     * them): loaded here once for that, so call it before the model itself, to keep them out of the peak memory.
+     */
+    record Tables(long embeddingBytes, long lmHeadBytes, boolean tied) {
+        static Tables load(Path directory, ModelConfig c, WeightFormat format) throws IOException {
+            Checkpoint checkpoint = Checkpoint.open(directory, c.fp8BlockSize(), format);
+            long embedding = checkpoint
+                    .linear(TensorNames.EMBED, c.vocabSize(), c.hiddenSize())
+                    .bytes();
+            boolean tied = c.tieWordEmbeddings() && !checkpoint.has(TensorNames.LM_HEAD);
+            long lmHead = tied
+                    ? embedding
+                    : checkpoint
+                            .linear(TensorNames.LM_HEAD, c.vocabSize(), c.hiddenSize())
+                            .bytes();
+            return new Tables(embedding, lmHead, tied);
+        }
     }
 
-    /** The engine keeps BF16 weights as they are and widens every other format to float32. */
-    private static long heldBytes(TensorInfo tensor) {
-        return tensor.elementCount() * (tensor.dtype() == DType.BF16 ? 2 : 4);
+    /** The cost model of {@code dense} (loaded in the format {@code tables} were measured in). */
+    static ModelCost of(DenseModel dense, Tables tables) {
+        long denseWithoutTables = dense.bytes() - tables.embeddingBytes() - (tables.tied() ? 0 : tables.lmHeadBytes());
+        return new ModelCost(dense.config(), denseWithoutTables, tables.lmHeadBytes());
     }
 
     /** FLOPs of one token at {@code position} through every layer (its own experts included), LM head excluded. */

@@ -17,7 +17,8 @@ import picocli.CommandLine.Spec;
         description = {
             "Runs the MoEStream Flink job on a local MiniCluster: JSON Lines requests from a file, JSON Lines "
                     + "completions (and dead letters) to files.",
-            "Request fields: id, prompt or messages, max_tokens, temperature, top_p, top_k, seed, stop, metadata."
+            "Request fields: id, prompt or messages or prompt_ids, max_tokens, temperature, top_p, top_k, seed, stop, "
+                    + "metadata, ignore_eos."
         })
 final class RunCommand implements Callable<Integer> {
     @Spec

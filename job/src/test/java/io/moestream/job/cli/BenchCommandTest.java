@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moestream.engine.synth.SyntheticModel;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,6 +56,80 @@ class BenchCommandTest {
                 assertTrue(result.get(figure).asDouble() > 0, figure + " in " + result);
             }
         }
+    }
+
+    @Test
+    void jsonHasTheFractionsOfTheMachinesPeaks() throws Exception {
+        JsonNode result = benchJson("--batch", "2", "--runs", "1", "--warmup", "0")
+                .get("results")
+                .get(0);
+        for (String phase : new String[] {"prefill", "decode"}) {
+            double gflops = result.get(phase + "_gflop_s").asDouble();
+            double gbs = result.get(phase + "_gb_s").asDouble();
+            assertEquals(gflops / 424, result.get(phase + "_fma_peak_fraction").asDouble(), 1e-3, phase);
+            assertEquals(gbs / 63, result.get(phase + "_bw_fraction").asDouble(), 1e-3, phase);
+        }
+    }
+
+    /**
+     * The dataflow's run does the bare engine's work: every sequence generates exactly gen-len tokens by decode steps
+     * (ignore_eos), and the very ids the engine generated (determinism: same bits whatever runs them).
+     */
+    @Test
+    void throughFlinkGeneratesTheEnginesIdsAndReportsTheRatio() throws Exception {
+        JsonNode json = benchJson("--batch", "1,3", "--runs", "1", "--warmup", "0", "--through-flink");
+        assertTrue(json.get("through_flink").asBoolean());
+        assertEquals(1, json.get("parallelism").asInt());
+        JsonNode results = json.get("results");
+        assertEquals(2, results.size());
+        int[] batches = {1, 3};
+        for (int i = 0; i < 2; i++) {
+            JsonNode result = results.get(i);
+            assertEquals(batches[i], result.get("batch").asInt());
+            assertEquals(batches[i] * 4, result.get("decode_tokens").asInt(), result.toString());
+            assertTrue(result.get("same_ids_as_engine").asBoolean(), result.toString());
+            for (String figure : new String[] {
+                "prefill_tok_s", "decode_tok_s", "engine_prefill_tok_s", "engine_decode_tok_s", "decode_ratio"
+            }) {
+                assertTrue(result.get(figure).asDouble() > 0, figure + " in " + result);
+            }
+            assertEquals(
+                    result.get("decode_tok_s").asDouble()
+                            / result.get("engine_decode_tok_s").asDouble(),
+                    result.get("decode_ratio").asDouble(),
+                    0.01 * result.get("decode_ratio").asDouble());
+        }
+    }
+
+    /** 8-bit weights, in the engine and in the dataflow (moestream.model.weight-format): the same ids again. */
+    @Test
+    void quantQ8RunsOnEightBitWeightsInBothPaths() throws Exception {
+        JsonNode json = benchJson("--batch", "2", "--runs", "1", "--warmup", "0", "--quant", "q8", "--through-flink");
+        assertEquals("q8", json.get("weight_format").asText());
+        JsonNode result = json.get("results").get(0);
+        assertTrue(result.get("decode_tok_s").asDouble() > 0, result.toString());
+        assertTrue(result.get("decode_gb_s").asDouble() > 0, result.toString());
+        assertEquals(8, result.get("decode_tokens").asInt(), result.toString());
+        assertTrue(result.get("same_ids_as_engine").asBoolean(), result.toString());
+    }
+
+    @Test
+    void anUnknownQuantIsAUsageError() {
+        CliRun run = CliRun.of("bench", "--model", model.toString(), "--quant", "q3");
+        assertEquals(MoeStreamCli.EXIT_USAGE, run.exitCode(), run.err());
+        assertTrue(run.err().contains("q3"), run.err());
+    }
+
+    /** A small bench (prompt 8, gen 4, 2 threads) with {@code options}, its one JSON line parsed. */
+    private static JsonNode benchJson(String... options) throws Exception {
+        List<String> args = new ArrayList<>(
+                List.of("bench", "--model", model.toString(), "--prompt-len", "8", "--gen-len", "4", "--threads", "2"));
+        args.addAll(List.of(options));
+        args.add("--json");
+        CliRun run = CliRun.of(args.toArray(String[]::new));
+        assertEquals(0, run.exitCode(), run.err());
+        assertEquals(1, run.out().lines().count(), run.out());
+        return new ObjectMapper().readTree(run.out());
     }
 
     @Test

@@ -37,7 +37,8 @@ class RunCommandTest {
                 "{\"id\": \"b\", \"prompt\": \"x\", \"max_tokens\": 0}",
                 "not json at all",
                 "{\"id\": \"c\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"max_tokens\": 2}",
-                "{\"id\": \"d\", \"messages\": [{\"role\": \"wizard\", \"content\": \"Hi\"}]}");
+                "{\"id\": \"d\", \"messages\": [{\"role\": \"wizard\", \"content\": \"Hi\"}]}",
+                "{\"id\": \"e\", \"prompt_ids\": [5, 6, 7], \"max_tokens\": 4, \"ignore_eos\": true}");
         Path input = Files.write(dir.resolve("requests.jsonl"), lines, StandardCharsets.UTF_8);
         Path output = dir.resolve("completions.jsonl");
         Path dead = dir.resolve("dead-letters.jsonl");
@@ -57,7 +58,7 @@ class RunCommandTest {
         assertEquals(0, run.exitCode(), run.err());
 
         List<String> completions = Files.readAllLines(output, StandardCharsets.UTF_8);
-        assertEquals(2, completions.size());
+        assertEquals(3, completions.size());
         JsonNode first = JSON.readTree(completions.get(0));
         assertEquals("a", first.get("request_id").asText(), "completions in input order");
         assertEquals(3, first.get("ids").size());
@@ -65,6 +66,10 @@ class RunCommandTest {
         assertEquals("1", first.get("metadata").get("row").asText());
         assertEquals(3, first.get("usage").get("completion_tokens").asInt());
         assertEquals("c", JSON.readTree(completions.get(1)).get("request_id").asText());
+        JsonNode byIds = JSON.readTree(completions.get(2));
+        assertEquals("e", byIds.get("request_id").asText());
+        assertEquals(3, byIds.get("usage").get("prompt_tokens").asInt());
+        assertEquals(4, byIds.get("ids").size());
 
         List<String> codes = new ArrayList<>();
         for (String line : Files.readAllLines(dead, StandardCharsets.UTF_8)) {

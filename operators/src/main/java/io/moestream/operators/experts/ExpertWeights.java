@@ -39,10 +39,12 @@ public class ExpertWeights {
         return weights != null;
     }
 
-    /** The weights; read from the model store (and verified) the first time. */
-    public FeedForward materialize() throws IOException {
+    /**
+     * The weights, from {@code store} (the job's model directory, in the job's weight format: a reference does not
+     * pin the format, so a savepoint restores with stored or 8-bit weights alike); verified the first time.
+     */
+    public FeedForward materialize(ModelStore store) throws IOException {
         if (weights == null) {
-            ModelStore store = ModelStore.get(modelDir);
             long actual = store.checksum(List.of(tensorNames));
             if (actual != checksum) {
                 throw new IOException("expert (" + layer + ", " + expert + ") of " + modelDir

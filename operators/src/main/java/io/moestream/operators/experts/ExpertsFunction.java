@@ -53,7 +53,7 @@ public final class ExpertsFunction extends KeyedProcessFunction<Integer, ExpertB
     @Override
     public void open(OpenContext openContext) {
         modelDir = MoeStreamOptions.modelDir(options);
-        store = ModelStore.get(modelDir);
+        store = ModelStore.get(options);
         weightsState = getRuntimeContext().getState(new ValueStateDescriptor<>(STATE_NAME, ExpertWeights.class));
         parallel = Parallel.create(options.get(MoeStreamOptions.ENGINE_THREADS));
         scratch = new float[0];
@@ -79,7 +79,7 @@ public final class ExpertsFunction extends KeyedProcessFunction<Integer, ExpertB
             weights = ExpertWeights.reference(modelDir, store, bundle.layer, bundle.expert);
             weightsState.update(weights);
         }
-        FeedForward ffn = weights.materialize();
+        FeedForward ffn = weights.materialize(store);
         if (held.add(context.getCurrentKey())) {
             heldBytes += ffn.bytes();
         }

@@ -1,9 +1,12 @@
 package io.moestream.operators.records;
 
+import org.apache.flink.api.common.typeinfo.TypeInfo;
+
 /**
  * The token rows of one micro-batch that chose one routed expert, on their way to the Experts subtask that owns
  * {@code (layer, expert)}. {@code input} is {@code [rows, hidden]} row-major.
  */
+@TypeInfo(ExpertBundleSerializer.Factory.class)
 public class ExpertBundle {
     public int originSubtask;
     public long passId;

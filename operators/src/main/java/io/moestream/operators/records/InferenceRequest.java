@@ -19,6 +19,8 @@ public class InferenceRequest {
     public String[] metadataKeys;
     public String[] metadataValues;
     public long receivedAtMillis;
+    /** Whether generation goes on past end-of-sequence tokens (benchmarks: exactly max_tokens). */
+    public boolean ignoreEos;
     /** The record it came from, for a dead letter raised after decoding (a duplicate id). */
     public RawRecord source;
 

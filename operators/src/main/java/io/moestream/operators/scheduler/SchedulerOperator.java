@@ -96,6 +96,7 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
     private transient int maxWaiting;
     private transient int maxSequences;
     private transient long kvBudget;
+    private transient boolean prefillFirst;
     private transient Pass[] passes;
     private transient long kvBytesReserved;
     /** Bytes of the active sequences' KV caches; refreshed after each micro-batch (read by metric reporters). */
@@ -122,6 +123,8 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
         final long kvReservation;
         long firstTokenAtMillis;
         boolean inFlight;
+        /** In flight with a prompt chunk (not a decode row). */
+        boolean prefilling;
 
         Active(InferenceRequest request, Sequence sequence, long kvReservation, long firstTokenAtMillis) {
             this.request = request;
@@ -164,7 +167,7 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
     @Override
     public void open() throws Exception {
         super.open();
-        ModelStore store = ModelStore.get(MoeStreamOptions.modelDir(options));
+        ModelStore store = ModelStore.get(options);
         config = store.config();
         dense = store.dense();
         tokenizer = store.files().optionalTokenizer().orElse(null);
@@ -178,6 +181,7 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
         maxWaiting = options.get(MoeStreamOptions.MAX_WAITING);
         maxSequences = options.get(MoeStreamOptions.MAX_SEQUENCES);
         kvBudget = options.get(MoeStreamOptions.KV_BUDGET_BYTES);
+        prefillFirst = options.get(MoeStreamOptions.PREFILL_FIRST);
         int budget = options.get(MoeStreamOptions.TOKEN_BUDGET);
         passes = new Pass[options.get(MoeStreamOptions.MICRO_BATCHES_IN_FLIGHT)];
         for (int i = 0; i < passes.length; i++) {
@@ -311,7 +315,7 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
                     request.promptIds,
                     st.generated,
                     request.samplingParams(),
-                    eosIds,
+                    request.ignoreEos ? Set.of() : eosIds,
                     cache,
                     tokenizer,
                     config.maxPositionEmbeddings());
@@ -329,11 +333,34 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
         }
     }
 
-    /** Forms a micro-batch of idle sequences (decode rows first, then prompt chunks) and runs it; false if none. */
+    /**
+     * Forms a micro-batch of idle sequences and runs it; false if none. Decode rows go first, then prompt chunks; with
+     * {@link MoeStreamOptions#PREFILL_FIRST}, prompt chunks go first and decode rows only once no sequence prefills.
+     */
     private boolean startPass(Pass pass) throws Exception {
-        int budget = pass.forward.capacity();
         pass.batch.clear();
         pass.members.clear();
+        if (prefillFirst) {
+            addPromptChunks(pass);
+            if (active.values().stream().noneMatch(a -> a.prefilling || a.sequence.pendingTokens() > 1)) {
+                addDecodeRows(pass);
+            }
+        } else {
+            addDecodeRows(pass);
+            addPromptChunks(pass);
+        }
+        if (pass.members.isEmpty()) {
+            return false;
+        }
+        pass.id = passIdBase + passCounter++;
+        microBatchFill.update(100L * pass.batch.rows() / pass.forward.capacity());
+        pass.forward.begin(pass.batch);
+        advance(pass);
+        return true;
+    }
+
+    private void addDecodeRows(Pass pass) {
+        int budget = pass.forward.capacity();
         for (Active a : active.values()) {
             if (!a.inFlight && a.sequence.pendingTokens() == 1 && pass.batch.rows() < budget) {
                 a.sequence.addRows(pass.batch, 1);
@@ -341,21 +368,18 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
                 pass.members.add(a);
             }
         }
+    }
+
+    private void addPromptChunks(Pass pass) {
+        int budget = pass.forward.capacity();
         for (Active a : active.values()) {
             if (!a.inFlight && a.sequence.pendingTokens() > 1 && pass.batch.rows() < budget) {
                 prefillTokens.inc(a.sequence.addRows(pass.batch, budget - pass.batch.rows()));
                 a.inFlight = true;
+                a.prefilling = true;
                 pass.members.add(a);
             }
         }
-        if (pass.members.isEmpty()) {
-            return false;
-        }
-        pass.id = passIdBase + passCounter++;
-        microBatchFill.update(100L * pass.batch.rows() / budget);
-        pass.forward.begin(pass.batch);
-        advance(pass);
-        return true;
     }
 
     /** Runs dense layers until the pass needs its experts (bundles sent) or reaches the end (tokens sampled). */
@@ -417,6 +441,7 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
         long now = System.currentTimeMillis();
         for (Active a : pass.members) {
             a.inFlight = false;
+            a.prefilling = false;
             boolean samples = a.sequence.awaitsLogits();
             int before = a.sequence.generatedCount();
             a.sequence.accept(logits, row * vocab, vocab, sampler);

@@ -3,11 +3,13 @@ package io.moestream.operators.store;
 import io.moestream.engine.ModelDirectory;
 import io.moestream.engine.checkpoint.Checkpoint;
 import io.moestream.engine.checkpoint.SafetensorsFile;
+import io.moestream.engine.checkpoint.WeightFormat;
 import io.moestream.engine.config.ModelConfig;
 import io.moestream.engine.model.DenseModel;
 import io.moestream.engine.model.ExpertLoader;
 import io.moestream.engine.model.FeedForward;
 import io.moestream.engine.model.TensorNames;
+import io.moestream.operators.MoeStreamOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -17,13 +19,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.CRC32C;
+import org.apache.flink.configuration.ReadableConfig;
 
 /**
- * The TaskManager-wide model store: one per model directory and JVM, shared by every slot, so the dense weights and
- * each routed expert are read from the files once per TaskManager however many subtasks use them.
+ * The TaskManager-wide model store: one per model directory, weight format and JVM, shared by every slot, so the
+ * dense weights and each routed expert are read from the files (and quantised, for {@link WeightFormat#Q8}) once per
+ * TaskManager however many subtasks use them.
  */
 public final class ModelStore {
-    private static final Map<Path, ModelStore> STORES = new ConcurrentHashMap<>();
+    private record Key(Path directory, WeightFormat format) {}
+
+    private static final Map<Key, ModelStore> STORES = new ConcurrentHashMap<>();
     private static final String[] PROJECTIONS = {"gate_proj", "up_proj", "down_proj"};
 
     private final ModelDirectory files;
@@ -32,22 +38,31 @@ public final class ModelStore {
     private final Map<Integer, FeedForward> experts = new ConcurrentHashMap<>();
     private DenseModel dense;
 
-    private ModelStore(ModelDirectory files) throws IOException {
+    private ModelStore(ModelDirectory files, WeightFormat format) throws IOException {
         this.files = files;
         this.config = files.config();
-        this.checkpoint = Checkpoint.open(files.path(), config.fp8BlockSize());
+        this.checkpoint = Checkpoint.open(files.path(), config.fp8BlockSize(), format);
     }
 
-    /** The store of {@code modelDir} in this JVM, opened on first use. */
-    public static ModelStore get(String modelDir) {
-        Path path = Path.of(modelDir).toAbsolutePath().normalize();
-        return STORES.computeIfAbsent(path, p -> {
+    /** The store of the job's model ({@link MoeStreamOptions#MODEL_DIR}, {@link MoeStreamOptions#WEIGHT_FORMAT}). */
+    public static ModelStore get(ReadableConfig options) {
+        return get(MoeStreamOptions.modelDir(options), options.get(MoeStreamOptions.WEIGHT_FORMAT));
+    }
+
+    /** The store of {@code modelDir} with linear weights in {@code format}, in this JVM; opened on first use. */
+    public static ModelStore get(String modelDir, WeightFormat format) {
+        Key key = new Key(Path.of(modelDir).toAbsolutePath().normalize(), format);
+        return STORES.computeIfAbsent(key, k -> {
             try {
-                return new ModelStore(ModelDirectory.of(p));
+                return new ModelStore(ModelDirectory.of(k.directory()), k.format());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         });
+    }
+
+    public WeightFormat weightFormat() {
+        return checkpoint.weightFormat();
     }
 
     public ModelDirectory files() {

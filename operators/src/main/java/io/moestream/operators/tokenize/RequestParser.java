@@ -47,6 +47,7 @@ public final class RequestParser {
     private final RequestCodec codec;
     private final Limits limits;
     private final int context;
+    private final int vocab;
 
     public RequestParser(ModelDirectory model, WireFormat format, Limits limits) throws IOException {
         this(model, format, List.of(), limits);
@@ -59,6 +60,7 @@ public final class RequestParser {
         this.codec = RequestCodec.create(format, olderWriterSchemas);
         this.limits = limits;
         this.context = model.config().maxPositionEmbeddings();
+        this.vocab = model.config().vocabSize();
     }
 
     /** Parses one JSON Lines request (the file job's input). */
@@ -120,6 +122,7 @@ public final class RequestParser {
         r.metadataKeys = metadata.keySet().toArray(String[]::new);
         r.metadataValues = metadata.values().toArray(String[]::new);
         r.promptIds = prompt(in);
+        r.ignoreEos = Boolean.TRUE.equals(in.getIgnoreEos());
         int maxPrompt = Math.min(limits.maxPromptTokens(), context - 1);
         if (r.promptIds.length > maxPrompt) {
             throw new InvalidRequestException(
@@ -133,10 +136,15 @@ public final class RequestParser {
     private int[] prompt(CompletionRequest in) throws InvalidRequestException, IOException {
         boolean hasPrompt = in.getPrompt() != null;
         boolean hasMessages = in.getMessages() != null;
-        if (hasPrompt == hasMessages) {
+        boolean hasIds = in.getPromptIds() != null;
+        int given = (hasPrompt ? 1 : 0) + (hasMessages ? 1 : 0) + (hasIds ? 1 : 0);
+        if (given != 1) {
             throw new InvalidRequestException(
-                    hasPrompt ? "INVALID_FIELD" : "MISSING_FIELD",
-                    "a request needs exactly one of 'prompt' and 'messages'");
+                    given > 1 ? "INVALID_FIELD" : "MISSING_FIELD",
+                    "a request needs exactly one of 'prompt', 'messages' and 'prompt_ids'");
+        }
+        if (hasIds) {
+            return promptIds(in.getPromptIds());
         }
         if (hasPrompt) {
             if (in.getPrompt().isEmpty()) {
@@ -157,6 +165,23 @@ public final class RequestParser {
             chat.add(new ChatMessage(m.getRole(), m.getContent()));
         }
         return model.encodeChat(chat);
+    }
+
+    private int[] promptIds(List<Integer> ids) throws InvalidRequestException {
+        if (ids.isEmpty()) {
+            throw new InvalidRequestException("EMPTY_PROMPT", "'prompt_ids' is empty");
+        }
+        int[] prompt = new int[ids.size()];
+        for (int i = 0; i < prompt.length; i++) {
+            int id = ids.get(i);
+            if (id < 0 || id >= vocab) {
+                throw new InvalidRequestException(
+                        "OUT_OF_RANGE",
+                        "'prompt_ids[" + i + "]' must be a token id in 0.." + (vocab - 1) + ", got " + id);
+            }
+            prompt[i] = id;
+        }
+        return prompt;
     }
 
     /** The default seed: a stable 64-bit hash (FNV-1a) of the request id, the same in every JVM. */

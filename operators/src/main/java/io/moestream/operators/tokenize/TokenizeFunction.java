@@ -42,7 +42,7 @@ public final class TokenizeFunction extends ProcessFunction<RawRecord, Inference
 
     @Override
     public void open(OpenContext openContext) throws Exception {
-        ModelStore store = ModelStore.get(MoeStreamOptions.modelDir(options));
+        ModelStore store = ModelStore.get(options);
         parser = new RequestParser(
                 store.files(),
                 options.get(MoeStreamOptions.REQUEST_FORMAT),
