@@ -20,7 +20,7 @@ public final class MachineProbe {
 
     private MachineProbe() {}
 
-    /** Runs both probes, each best of 3 after a warm-up (a fraction of a second each on this machine). */
+    /** Runs both probes, each best of 5 after a warm-up (about a second in all on this machine). */
     public static Limits measure(Parallel parallel) {
         float[] buffer = new float[READ_FLOATS];
         for (int i = 0; i < buffer.length; i++) {
@@ -28,7 +28,7 @@ public final class MachineProbe {
         }
         double fma = 0;
         double read = 0;
-        for (int round = 0; round < 4; round++) {
+        for (int round = 0; round < 6; round++) {
             fma = Math.max(fma, round == 0 ? 0 : fmaGflops(parallel));
             read = Math.max(read, round == 0 ? 0 : readGbs(parallel, buffer));
             if (round == 0) {

@@ -1,5 +1,7 @@
 package io.moestream.engine.bench;
 
+import io.moestream.engine.tensor.MachineProbe;
+import io.moestream.engine.tensor.Parallel;
 import java.util.Collection;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -13,11 +15,8 @@ import org.openjdk.jmh.runner.options.CommandLineOptions;
  * {@code -p threads=1}), then prints each one's GFLOP/s and GB/s with their fraction of this machine's limits.
  */
 public final class BenchmarkMain {
-    /** fp32 FMA peak, 2 threads, AVX-512 (shared/bench/README.md, measured 2026-11-29). */
-    private static final double FP32_FMA_PEAK_GFLOP_S = 424;
-
-    /** Memory read bandwidth, 2 threads (shared/bench/README.md, measured 2026-11-29). */
-    private static final double READ_BANDWIDTH_GB_S = 63;
+    /** The benchmarks' thread count, at which this machine's limits are measured. */
+    private static final int THREADS = 2;
 
     private BenchmarkMain() {}
 
@@ -32,20 +31,31 @@ public final class BenchmarkMain {
             runner.list();
             return;
         }
-        printSummary(runner.run());
+        Collection<RunResult> results = runner.run();
+        MachineProbe.Limits limits;
+        try (Parallel parallel = Parallel.create(THREADS)) {
+            limits = MachineProbe.measure(parallel);
+        }
+        printSummary(results, limits);
     }
 
-    private static void printSummary(Collection<RunResult> results) {
+    private static void printSummary(Collection<RunResult> results, MachineProbe.Limits limits) {
         System.out.printf(
-                Locale.ROOT, "%n%-64s %14s %20s %20s%n", "kernel", "ops/s", "GFLOP/s (FMA peak)", "GB/s (read bw)");
+                Locale.ROOT,
+                "%nthis machine, %d threads: %.0f GFLOP/s fp32 FMA peak, %.1f GB/s read bandwidth (MachineProbe)%n",
+                THREADS,
+                limits.fmaPeakGflops(),
+                limits.readBandwidthGbs());
+        System.out.printf(
+                Locale.ROOT, "%-64s %14s %20s %20s%n", "kernel", "ops/s", "GFLOP/s (FMA peak)", "GB/s (read bw)");
         for (RunResult run : results) {
             System.out.printf(
                     Locale.ROOT,
                     "%-64s %14.1f %20s %20s%n",
                     label(run),
                     run.getPrimaryResult().getScore(),
-                    ofLimit(run.getSecondaryResults().get("flop"), FP32_FMA_PEAK_GFLOP_S),
-                    ofLimit(run.getSecondaryResults().get("bytes"), READ_BANDWIDTH_GB_S));
+                    ofLimit(run.getSecondaryResults().get("flop"), limits.fmaPeakGflops()),
+                    ofLimit(run.getSecondaryResults().get("bytes"), limits.readBandwidthGbs()));
         }
     }
 

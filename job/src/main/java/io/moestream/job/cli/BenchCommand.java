@@ -7,6 +7,7 @@ import io.moestream.engine.ModelDirectory;
 import io.moestream.engine.checkpoint.WeightFormat;
 import io.moestream.engine.config.ModelConfig;
 import io.moestream.engine.model.DenseModel;
+import io.moestream.engine.tensor.MachineProbe;
 import io.moestream.engine.tensor.Parallel;
 import io.moestream.operators.store.ModelStore;
 import java.io.IOException;
@@ -41,8 +42,8 @@ import picocli.CommandLine.Spec;
             "  decode tok/s: the B sequences decode --gen-len steps together (one micro-batch of B rows per step, "
                     + "greedy), tokens of all sequences per second.",
             "Each figure is the median of --runs runs after --warmup; GFLOP/s and GB/s of weights read (as loaded: "
-                    + "bf16, f32 or q8) are printed with their fraction of this machine's fp32 FMA peak (424 GFLOP/s) "
-                    + "and read bandwidth (63 GB/s), measured with 2 threads (shared/bench/README.md).",
+                    + "bf16, f32 or q8) are printed with their fraction of this machine's fp32 FMA peak and memory read "
+                    + "bandwidth, both measured at the start with the same threads (MachineProbe, about a second).",
             "--through-flink runs the same workload through the Flink job's dataflow (the topology of run and "
                     + "run-kafka, on a local MiniCluster, requests given as prompt_ids with ignore_eos, the Scheduler "
                     + "prefill-first), alternating with the bare engine's runs in the same invocation: the figures "
@@ -52,6 +53,9 @@ import picocli.CommandLine.Spec;
         sortOptions = false)
 final class BenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** This machine's limits with the bench's threads, measured before the runs. */
+    private MachineProbe.Limits limits;
 
     @Spec
     private CommandSpec spec;
@@ -182,6 +186,7 @@ final class BenchCommand implements Callable<Integer> {
                 : null;
         List<Result> results = new ArrayList<>();
         try (Parallel parallel = threads.create()) {
+            limits = MachineProbe.measure(parallel);
             BatchBenchmark bench =
                     new BatchBenchmark(dense, store::expert, cost, parallel, promptLen, genLen, prefillRows, seed);
             for (int batch : batches) {
@@ -340,8 +345,8 @@ final class BenchCommand implements Callable<Integer> {
         if (throughFlink) {
             root.put("parallelism", parallelism);
         }
-        root.put("fma_peak_gflop_s", MachineLimits.FP32_FMA_PEAK_GFLOP_S);
-        root.put("bandwidth_gb_s", MachineLimits.READ_BANDWIDTH_GB_S);
+        root.put("fma_peak_gflop_s", limits.fmaPeakGflops());
+        root.put("bandwidth_gb_s", limits.readBandwidthGbs());
         ArrayNode rows = root.putArray("results");
         for (Result r : results) {
             ObjectNode row = rows.addObject();
@@ -372,14 +377,12 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** {@code <phase>_tok_s}, GFLOP/s and GB/s, and their fractions of the FMA peak and of the read bandwidth. */
-    private static void putPhase(ObjectNode row, String phase, BatchBenchmark.Phase figures) {
+    private void putPhase(ObjectNode row, String phase, BatchBenchmark.Phase figures) {
         row.put(phase + "_tok_s", rounded(figures.tokensPerSecond()));
         row.put(phase + "_gflop_s", rounded(figures.gigaflopsPerSecond()));
         row.put(phase + "_gb_s", rounded(figures.gigabytesPerSecond()));
-        row.put(
-                phase + "_fma_peak_fraction",
-                fraction(figures.gigaflopsPerSecond() / MachineLimits.FP32_FMA_PEAK_GFLOP_S));
-        row.put(phase + "_bw_fraction", fraction(figures.gigabytesPerSecond() / MachineLimits.READ_BANDWIDTH_GB_S));
+        row.put(phase + "_fma_peak_fraction", fraction(figures.gigaflopsPerSecond() / limits.fmaPeakGflops()));
+        row.put(phase + "_bw_fraction", fraction(figures.gigabytesPerSecond() / limits.readBandwidthGbs()));
     }
 
     private void printTable(
@@ -412,8 +415,8 @@ final class BenchCommand implements Callable<Integer> {
                 genLen,
                 runs,
                 warmup,
-                MachineLimits.FP32_FMA_PEAK_GFLOP_S,
-                MachineLimits.READ_BANDWIDTH_GB_S);
+                limits.fmaPeakGflops(),
+                limits.readBandwidthGbs());
         if (throughFlink) {
             out.printf(
                     Locale.ROOT,
@@ -457,13 +460,13 @@ final class BenchCommand implements Callable<Integer> {
         out.flush();
     }
 
-    private static String tableCells(BatchBenchmark.Phase phase) {
+    private String tableCells(BatchBenchmark.Phase phase) {
         return String.format(
                 Locale.ROOT,
                 "%12.1f %16s %16s",
                 phase.tokensPerSecond(),
-                withFraction(phase, BatchBenchmark.Phase::gigaflopsPerSecond, MachineLimits.FP32_FMA_PEAK_GFLOP_S),
-                withFraction(phase, BatchBenchmark.Phase::gigabytesPerSecond, MachineLimits.READ_BANDWIDTH_GB_S));
+                withFraction(phase, BatchBenchmark.Phase::gigaflopsPerSecond, limits.fmaPeakGflops()),
+                withFraction(phase, BatchBenchmark.Phase::gigabytesPerSecond, limits.readBandwidthGbs()));
     }
 
     private static String withFraction(
