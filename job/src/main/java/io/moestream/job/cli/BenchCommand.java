@@ -43,7 +43,7 @@ import picocli.CommandLine.Spec;
                     + "greedy), tokens of all sequences per second.",
             "Each figure is the median of --runs runs after --warmup; GFLOP/s and GB/s of weights read (as loaded: "
                     + "bf16, f32 or q8) are printed with their fraction of this machine's fp32 FMA peak and memory read "
-                    + "bandwidth, both measured at the start with the same threads (MachineProbe, about a second).",
+                    + "bandwidth, both measured after the runs with the same threads (MachineProbe, about a second).",
             "--through-flink runs the same workload through the Flink job's dataflow (the topology of run and "
                     + "run-kafka, on a local MiniCluster, requests given as prompt_ids with ignore_eos, the Scheduler "
                     + "prefill-first), alternating with the bare engine's runs in the same invocation: the figures "
@@ -54,7 +54,7 @@ import picocli.CommandLine.Spec;
 final class BenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** This machine's limits with the bench's threads, measured before the runs. */
+    /** This machine's limits with the bench's threads, measured after the runs. */
     private MachineProbe.Limits limits;
 
     @Spec
@@ -186,7 +186,6 @@ final class BenchCommand implements Callable<Integer> {
                 : null;
         List<Result> results = new ArrayList<>();
         try (Parallel parallel = threads.create()) {
-            limits = MachineProbe.measure(parallel);
             BatchBenchmark bench =
                     new BatchBenchmark(dense, store::expert, cost, parallel, promptLen, genLen, prefillRows, seed);
             for (int batch : batches) {
@@ -224,6 +223,8 @@ final class BenchCommand implements Callable<Integer> {
                 Comparison comparison = flink == null ? null : compare(measured, measuredFlink, prefill, decode);
                 results.add(new Result(batch, prefill, decode, comparison));
             }
+            // After the runs: at start-up the JIT's compiler threads share the cores and the probe reads low.
+            limits = MachineProbe.measure(parallel);
         }
         OptionalLong peakRss = PeakMemory.peakResidentBytes();
         if (json) {
