@@ -60,14 +60,17 @@ class BenchCommandTest {
 
     @Test
     void jsonHasTheFractionsOfTheMachinesPeaks() throws Exception {
-        JsonNode result = benchJson("--batch", "2", "--runs", "1", "--warmup", "0")
-                .get("results")
-                .get(0);
+        JsonNode json = benchJson("--batch", "2", "--runs", "1", "--warmup", "0");
+        // The limits are measured on this machine (MachineProbe): any real CPU does some GFLOP/s and GB/s.
+        double peak = json.get("fma_peak_gflop_s").asDouble();
+        double bandwidth = json.get("bandwidth_gb_s").asDouble();
+        assertTrue(peak > 1 && bandwidth > 0.5, json.toString());
+        JsonNode result = json.get("results").get(0);
         for (String phase : new String[] {"prefill", "decode"}) {
             double gflops = result.get(phase + "_gflop_s").asDouble();
             double gbs = result.get(phase + "_gb_s").asDouble();
-            assertEquals(gflops / 424, result.get(phase + "_fma_peak_fraction").asDouble(), 1e-3, phase);
-            assertEquals(gbs / 63, result.get(phase + "_bw_fraction").asDouble(), 1e-3, phase);
+            assertEquals(gflops / peak, result.get(phase + "_fma_peak_fraction").asDouble(), 1e-3, phase);
+            assertEquals(gbs / bandwidth, result.get(phase + "_bw_fraction").asDouble(), 1e-3, phase);
         }
     }
 
