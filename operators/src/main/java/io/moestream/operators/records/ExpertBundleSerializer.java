@@ -15,14 +15,8 @@ import org.apache.flink.core.memory.DataOutputView;
  * The wire form of an {@link ExpertBundle}: its fixed fields, then its rows' floats in bulk ({@link FloatPayloads}).
  * Bundles only travel (they are never in a checkpoint), so the format may change between versions.
  */
-public final class ExpertBundleSerializer extends TypeSerializer<ExpertBundle> {
+public final class ExpertBundleSerializer extends FloatRecordSerializer<ExpertBundle> {
     private static final long serialVersionUID = 1L;
-    private transient FloatPayloads floats;
-
-    @Override
-    public boolean isImmutableType() {
-        return false;
-    }
 
     @Override
     public TypeSerializer<ExpertBundle> duplicate() {
@@ -30,13 +24,8 @@ public final class ExpertBundleSerializer extends TypeSerializer<ExpertBundle> {
     }
 
     @Override
-    public ExpertBundle createInstance() {
+    ExpertBundle newRecord() {
         return new ExpertBundle();
-    }
-
-    @Override
-    public ExpertBundle copy(ExpertBundle from) {
-        return copy(from, new ExpertBundle());
     }
 
     @Override
@@ -52,11 +41,6 @@ public final class ExpertBundleSerializer extends TypeSerializer<ExpertBundle> {
     }
 
     @Override
-    public int getLength() {
-        return -1;
-    }
-
-    @Override
     public void serialize(ExpertBundle record, DataOutputView target) throws IOException {
         target.writeInt(record.originSubtask);
         target.writeLong(record.passId);
@@ -65,11 +49,6 @@ public final class ExpertBundleSerializer extends TypeSerializer<ExpertBundle> {
         target.writeInt(record.bundleIndex);
         target.writeInt(record.rows);
         floats().write(record.input, target);
-    }
-
-    @Override
-    public ExpertBundle deserialize(DataInputView source) throws IOException {
-        return deserialize(new ExpertBundle(), source);
     }
 
     @Override
@@ -92,23 +71,6 @@ public final class ExpertBundleSerializer extends TypeSerializer<ExpertBundle> {
             target.writeInt(source.readInt());
         }
         floats().copy(source, target);
-    }
-
-    private FloatPayloads floats() {
-        if (floats == null) {
-            floats = new FloatPayloads();
-        }
-        return floats;
-    }
-
-    @Override
-    public boolean equals(Object other) {
-        return other instanceof ExpertBundleSerializer;
-    }
-
-    @Override
-    public int hashCode() {
-        return ExpertBundleSerializer.class.hashCode();
     }
 
     @Override

@@ -15,14 +15,8 @@ import org.apache.flink.core.memory.DataOutputView;
  * The wire form of an {@link ExpertResult}: its fixed fields, then the output floats in bulk ({@link FloatPayloads}).
  * Results only travel (they are never in a checkpoint), so the format may change between versions.
  */
-public final class ExpertResultSerializer extends TypeSerializer<ExpertResult> {
+public final class ExpertResultSerializer extends FloatRecordSerializer<ExpertResult> {
     private static final long serialVersionUID = 1L;
-    private transient FloatPayloads floats;
-
-    @Override
-    public boolean isImmutableType() {
-        return false;
-    }
 
     @Override
     public TypeSerializer<ExpertResult> duplicate() {
@@ -30,13 +24,8 @@ public final class ExpertResultSerializer extends TypeSerializer<ExpertResult> {
     }
 
     @Override
-    public ExpertResult createInstance() {
+    ExpertResult newRecord() {
         return new ExpertResult();
-    }
-
-    @Override
-    public ExpertResult copy(ExpertResult from) {
-        return copy(from, new ExpertResult());
     }
 
     @Override
@@ -50,22 +39,12 @@ public final class ExpertResultSerializer extends TypeSerializer<ExpertResult> {
     }
 
     @Override
-    public int getLength() {
-        return -1;
-    }
-
-    @Override
     public void serialize(ExpertResult record, DataOutputView target) throws IOException {
         target.writeInt(record.originSubtask);
         target.writeLong(record.passId);
         target.writeInt(record.layer);
         target.writeInt(record.bundleIndex);
         floats().write(record.output, target);
-    }
-
-    @Override
-    public ExpertResult deserialize(DataInputView source) throws IOException {
-        return deserialize(new ExpertResult(), source);
     }
 
     @Override
@@ -85,23 +64,6 @@ public final class ExpertResultSerializer extends TypeSerializer<ExpertResult> {
         target.writeInt(source.readInt());
         target.writeInt(source.readInt());
         floats().copy(source, target);
-    }
-
-    private FloatPayloads floats() {
-        if (floats == null) {
-            floats = new FloatPayloads();
-        }
-        return floats;
-    }
-
-    @Override
-    public boolean equals(Object other) {
-        return other instanceof ExpertResultSerializer;
-    }
-
-    @Override
-    public int hashCode() {
-        return ExpertResultSerializer.class.hashCode();
     }
 
     @Override
