@@ -12,8 +12,12 @@ import io.moestream.schemas.WireFormat;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -190,18 +194,36 @@ public final class FileJob {
         return order;
     }
 
-    /** The lines of the committed part files of a file sink's directory (in-progress files start with a dot). */
+    /**
+     * The lines of the committed part files of a file sink's directory (in-progress files start with a dot). Safe to
+     * call while the job runs: an in-progress file renamed or removed during the walk is skipped, never an error.
+     */
     public static List<String> committedLines(Path dir) throws IOException {
-        List<String> lines = new ArrayList<>();
+        List<Path> parts = new ArrayList<>();
         if (Files.isDirectory(dir)) {
-            try (Stream<Path> files = Files.walk(dir)) {
-                for (Path part : files.filter(Files::isRegularFile)
-                        .filter(p -> !p.getFileName().toString().startsWith("."))
-                        .sorted()
-                        .toList()) {
-                    lines.addAll(Files.readAllLines(part, StandardCharsets.UTF_8));
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
+                    if (attributes.isRegularFile()
+                            && !file.getFileName().toString().startsWith(".")) {
+                        parts.add(file);
+                    }
+                    return FileVisitResult.CONTINUE;
                 }
-            }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                    if (e instanceof NoSuchFileException) {
+                        return FileVisitResult.CONTINUE;
+                    }
+                    throw e;
+                }
+            });
+        }
+        parts.sort(null);
+        List<String> lines = new ArrayList<>();
+        for (Path part : parts) {
+            lines.addAll(Files.readAllLines(part, StandardCharsets.UTF_8));
         }
         return lines;
     }

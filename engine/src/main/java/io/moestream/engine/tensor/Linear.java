@@ -14,7 +14,7 @@ package io.moestream.engine.tensor;
  * vectorise over output rows (two 8-lane vectors per panel) and broadcast one activation per FMA, so a dot product
  * needs no horizontal sum and its order is the sequential one above. Three kernels cover the row counts: 6 rows of one
  * float32 panel (prefill, batched decode: 12 accumulators; other formats widen the panel once for all rows), and 2
- * rows or 1 row of 2 panels reading the stored format (fewer than 6 rows: decode, memory-bound).
+ * rows of 2 panels or 1 row of 4 panels reading the stored format (fewer than 6 rows: decode, memory-bound).
  */
 public abstract class Linear {
     /** Output rows per panel: two 8-lane vectors. */

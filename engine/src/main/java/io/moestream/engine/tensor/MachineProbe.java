@@ -18,6 +18,9 @@ public final class MachineProbe {
 
     private static final int FMA_ROUNDS = 2_000_000;
 
+    /** Where the probes' results go, so the JIT cannot drop the loops that compute them. */
+    private static volatile float sink;
+
     private MachineProbe() {}
 
     /** Runs both probes, each best of 5 after a warm-up (about a second in all on this machine). */
@@ -26,29 +29,26 @@ public final class MachineProbe {
         for (int i = 0; i < buffer.length; i++) {
             buffer[i] = i & 7;
         }
+        fmaGflops(parallel); // warm-up: compiles both probes
+        readGbs(parallel, buffer);
         double fma = 0;
         double read = 0;
-        for (int round = 0; round < 6; round++) {
-            fma = Math.max(fma, round == 0 ? 0 : fmaGflops(parallel));
-            read = Math.max(read, round == 0 ? 0 : readGbs(parallel, buffer));
-            if (round == 0) {
-                fmaGflops(parallel);
-                readGbs(parallel, buffer);
-            }
+        for (int round = 0; round < 5; round++) {
+            fma = Math.max(fma, fmaGflops(parallel));
+            read = Math.max(read, readGbs(parallel, buffer));
         }
         return new Limits(fma, read);
     }
 
     private static double fmaGflops(Parallel parallel) {
-        float[] sink = new float[parallel.threads()];
         long start = System.nanoTime();
         parallel.forRange(parallel.threads(), 1, (from, to) -> {
             for (int t = from; t < to; t++) {
-                sink[t] = fmaChains(FMA_ROUNDS);
+                sink = fmaChains(FMA_ROUNDS);
             }
         });
         double seconds = (System.nanoTime() - start) / 1e9;
-        return parallel.threads() * (double) FMA_ROUNDS * 12 * Kernels.LANES * 2 / seconds / 1e9 + 0 * sink[0];
+        return parallel.threads() * (double) FMA_ROUNDS * 12 * Kernels.LANES * 2 / seconds / 1e9;
     }
 
     private static float fmaChains(int rounds) {
@@ -85,11 +85,10 @@ public final class MachineProbe {
     }
 
     private static double readGbs(Parallel parallel, float[] buffer) {
-        float[] sink = new float[parallel.threads()];
         long start = System.nanoTime();
-        parallel.forRange(buffer.length / 32, 1, (from, to) -> sink[0] += sum(buffer, from * 32, to * 32));
+        parallel.forRange(buffer.length / 32, 1, (from, to) -> sink = sum(buffer, from * 32, to * 32));
         double seconds = (System.nanoTime() - start) / 1e9;
-        return 4.0 * buffer.length / seconds / 1e9 + 0 * sink[0];
+        return 4.0 * buffer.length / seconds / 1e9;
     }
 
     private static float sum(float[] a, int from, int to) {
