@@ -1,7 +1,8 @@
 package io.moestream.engine.tensor;
 
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -10,23 +11,31 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code q * d}, computed in float32 before the FMA, so the result is bitwise that of the float32 matrix of the
  * dequantised weights ({@link #dequantized}).
  *
- * <p>Packed in panels of 16 output rows, input-major ({@link Linear}): byte {@code 16(pk + i) + j} is the quant of
- * weight {@code (16p + j, i)}, and for each block the 16 outputs' scales are side by side. 8 quants load and
- * sign-extend in one instruction ({@code vpmovsxbd}), then convert, scale and FMA.
+ * <p><b>Layout.</b> Panels of 16 output rows ({@link Linear}), each a run of 8 ints per pair of inputs {@code (2m,
+ * 2m+1)}: byte {@code b} of int {@code l} is the quant of weight {@code (16p + l + 8(b & 1), 2m + (b >> 1))}. One
+ * 32-byte load gives 32 quants; one or two shifts extract 8 of them sign-extended ({@code (v << 8(3-b)) >> 24}),
+ * ready to convert. For each block the 16 outputs' scales are side by side, and the kernels keep them in registers
+ * for the block's 32 inputs.
  */
 public final class Q8Linear extends Linear {
     static final int BLOCK = 32;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
+    private static final int PAIRS_PER_BLOCK = BLOCK / 2;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     private static final VectorSpecies<Float> F = Kernels.F;
+    private static final int INTS = PANEL / 2;
 
-    private final byte[] quants;
-    private final float[] scales;
+    /** Pairs of inputs, the last one padded with zero quants when the input count is odd. */
+    private final int pairs;
+
     private final int blocks;
+    private final int[] packed;
+    private final float[] scales;
 
     private Q8Linear(int outFeatures, int inFeatures) {
         super(outFeatures, inFeatures);
+        this.pairs = (inFeatures + 1) / 2;
         this.blocks = (inFeatures + BLOCK - 1) / BLOCK;
-        this.quants = new byte[Math.multiplyExact(panels * PANEL, inFeatures)];
+        this.packed = new int[Math.multiplyExact(panels * INTS, pairs)];
         this.scales = new float[Math.multiplyExact(panels * PANEL, blocks)];
     }
 
@@ -38,8 +47,6 @@ public final class Q8Linear extends Linear {
         }
         Q8Linear m = new Q8Linear(outFeatures, inFeatures);
         for (int o = 0; o < outFeatures; o++) {
-            int p = o / PANEL;
-            int j = o % PANEL;
             for (int b = 0; b < m.blocks; b++) {
                 int from = o * inFeatures + b * BLOCK;
                 int n = Math.min(BLOCK, inFeatures - b * BLOCK);
@@ -49,25 +56,43 @@ public final class Q8Linear extends Linear {
                 }
                 float d = amax / 127;
                 float id = d != 0 ? 1 / d : 0;
-                m.scales[(p * m.blocks + b) * PANEL + j] = d;
+                m.scales[m.scaleIndex(o, b)] = d;
                 for (int i = 0; i < n; i++) {
-                    m.quants[(p * inFeatures + b * BLOCK + i) * PANEL + j] = (byte) Math.round(weight[from + i] * id);
+                    int q = Math.round(weight[from + i] * id);
+                    int at = m.intIndex(o, b * BLOCK + i);
+                    m.packed[at] |= (q & 0xFF) << m.byteShift(o, b * BLOCK + i);
                 }
             }
         }
         return m;
     }
 
-    @Override
-    public long bytes() {
-        return quants.length + 4L * scales.length;
+    private int intIndex(int o, int i) {
+        return (o / PANEL * pairs + i / 2) * INTS + o % INTS;
+    }
+
+    private static int byteShift(int o, int i) {
+        return 8 * ((o % PANEL) / INTS + 2 * (i % 2));
+    }
+
+    private int scaleIndex(int o, int block) {
+        return (o / PANEL * blocks + block) * PANEL + o % PANEL;
+    }
+
+    /** The quant of weight {@code (o, i)}. */
+    private int quant(int o, int i) {
+        return packed[intIndex(o, i)] << (24 - byteShift(o, i)) >> 24;
     }
 
     @Override
+    public long bytes() {
+        return 4L * packed.length + 4L * scales.length;
+    }
+
+    /** The dequantised weight {@code q * d}. */
+    @Override
     public float get(int o, int i) {
-        int p = o / PANEL;
-        int j = o % PANEL;
-        return quants[(p * inFeatures() + i) * PANEL + j] * scales[(p * blocks + i / BLOCK) * PANEL + j];
+        return quant(o, i) * scales[scaleIndex(o, i / BLOCK)];
     }
 
     /** The float32 matrix of the dequantised weights, row-major. */
@@ -80,82 +105,137 @@ public final class Q8Linear extends Linear {
         return out;
     }
 
-    /** 8 weights {@code q * d}: the quants at {@code quants[at..at+8)} and their scales {@code d}. */
-    private FloatVector weights(int at, FloatVector d) {
-        return ((FloatVector) ByteVector.fromArray(B, quants, at).castShape(F, 0)).mul(d);
+    // The quants of byte b of each int, as floats: outputs 0-7 of input 2m (b = 0), outputs 8-15 of 2m (1), outputs
+    // 0-7 of 2m+1 (2), outputs 8-15 of 2m+1 (3).
+
+    private static FloatVector q0(IntVector v) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHL, 24)
+                .lanewise(VectorOperators.ASHR, 24)
+                .convert(VectorOperators.I2F, 0);
+    }
+
+    private static FloatVector q1(IntVector v) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHL, 16)
+                .lanewise(VectorOperators.ASHR, 24)
+                .convert(VectorOperators.I2F, 0);
+    }
+
+    private static FloatVector q2(IntVector v) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHL, 8)
+                .lanewise(VectorOperators.ASHR, 24)
+                .convert(VectorOperators.I2F, 0);
+    }
+
+    private static FloatVector q3(IntVector v) {
+        return (FloatVector) v.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
     }
 
     @Override
     float[] panelFloats(int p, float[] scratch) {
         int k = inFeatures();
-        for (int i = 0, q = p * k * PANEL; i < k; i++, q += PANEL) {
-            int d = (p * blocks + i / BLOCK) * PANEL;
-            weights(q, FloatVector.fromArray(F, scales, d)).intoArray(scratch, PANEL * i);
-            weights(q + 8, FloatVector.fromArray(F, scales, d + 8)).intoArray(scratch, PANEL * i + 8);
+        for (int b = 0; b < blocks; b++) {
+            FloatVector d0 = FloatVector.fromArray(F, scales, (p * blocks + b) * PANEL);
+            FloatVector d1 = FloatVector.fromArray(F, scales, (p * blocks + b) * PANEL + 8);
+            for (int m = b * PAIRS_PER_BLOCK, end = Math.min(pairs, m + PAIRS_PER_BLOCK); m < end; m++) {
+                IntVector v = IntVector.fromArray(I, packed, (p * pairs + m) * INTS);
+                q0(v).mul(d0).intoArray(scratch, 2 * m * PANEL);
+                q1(v).mul(d1).intoArray(scratch, 2 * m * PANEL + 8);
+                if (2 * m + 1 < k) {
+                    q2(v).mul(d0).intoArray(scratch, (2 * m + 1) * PANEL);
+                    q3(v).mul(d1).intoArray(scratch, (2 * m + 1) * PANEL + 8);
+                }
+            }
         }
         return scratch;
     }
 
+    /** Two rows, one panel at a time, the panel's 16 scales in registers for each block. */
     @Override
     void kernel2(int p, int q, float[] x, int xa, int xb, float[] out) {
-        int k = inFeatures();
-        FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
-        for (int i = 0, qp = p * k * PANEL, qq = q * k * PANEL; i < k; i++, qp += PANEL, qq += PANEL) {
-            int dp = (p * blocks + i / BLOCK) * PANEL;
-            int dq = (q * blocks + i / BLOCK) * PANEL;
-            FloatVector p0 = weights(qp, FloatVector.fromArray(F, scales, dp));
-            FloatVector p1 = weights(qp + 8, FloatVector.fromArray(F, scales, dp + 8));
-            FloatVector q0 = weights(qq, FloatVector.fromArray(F, scales, dq));
-            FloatVector q1 = weights(qq + 8, FloatVector.fromArray(F, scales, dq + 8));
-            FloatVector va = FloatVector.broadcast(F, x[xa + i]);
-            FloatVector vb = FloatVector.broadcast(F, x[xb + i]);
-            a0 = p0.fma(va, a0);
-            a1 = p1.fma(va, a1);
-            a2 = q0.fma(va, a2);
-            a3 = q1.fma(va, a3);
-            b0 = p0.fma(vb, b0);
-            b1 = p1.fma(vb, b1);
-            b2 = q0.fma(vb, b2);
-            b3 = q1.fma(vb, b3);
+        int fullPairs = inFeatures() / 2;
+        for (int s = 0; s < 2; s++) {
+            int panel = s == 0 ? p : q;
+            FloatVector z = FloatVector.zero(F);
+            FloatVector a0 = z, a1 = z, b0 = z, b1 = z;
+            for (int b = 0; b < blocks; b++) {
+                FloatVector d0 = FloatVector.fromArray(F, scales, (panel * blocks + b) * PANEL);
+                FloatVector d1 = FloatVector.fromArray(F, scales, (panel * blocks + b) * PANEL + 8);
+                int m = b * PAIRS_PER_BLOCK;
+                int end = Math.min(pairs, m + PAIRS_PER_BLOCK);
+                for (int w = (panel * pairs + m) * INTS; m < end; m++, w += INTS) {
+                    IntVector v = IntVector.fromArray(I, packed, w);
+                    FloatVector ea = FloatVector.broadcast(F, x[xa + 2 * m]);
+                    FloatVector eb = FloatVector.broadcast(F, x[xb + 2 * m]);
+                    FloatVector wt = q0(v).mul(d0);
+                    a0 = wt.fma(ea, a0);
+                    b0 = wt.fma(eb, b0);
+                    wt = q1(v).mul(d1);
+                    a1 = wt.fma(ea, a1);
+                    b1 = wt.fma(eb, b1);
+                    if (m < fullPairs) { // else the odd last input's pair is padding
+                        FloatVector oa = FloatVector.broadcast(F, x[xa + 2 * m + 1]);
+                        FloatVector ob = FloatVector.broadcast(F, x[xb + 2 * m + 1]);
+                        wt = q2(v).mul(d0);
+                        a0 = wt.fma(oa, a0);
+                        b0 = wt.fma(ob, b0);
+                        wt = q3(v).mul(d1);
+                        a1 = wt.fma(oa, a1);
+                        b1 = wt.fma(ob, b1);
+                    }
+                }
+            }
+            a0.intoArray(out, s * PANEL);
+            a1.intoArray(out, s * PANEL + 8);
+            b0.intoArray(out, 2 * PANEL + s * PANEL);
+            b1.intoArray(out, 2 * PANEL + s * PANEL + 8);
         }
-        a0.intoArray(out, 0);
-        a1.intoArray(out, 8);
-        a2.intoArray(out, 16);
-        a3.intoArray(out, 24);
-        b0.intoArray(out, 32);
-        b1.intoArray(out, 40);
-        b2.intoArray(out, 48);
-        b3.intoArray(out, 56);
     }
 
+    /**
+     * Four panels as two passes of two (4 accumulators, 4 scale vectors and 2 weight streams in registers): a 4-panel
+     * body exceeds C2's inlining node budget, which leaves vector operations boxed.
+     */
     @Override
     void kernel1(int p0, int p1, int p2, int p3, float[] x, int xa, float[] out) {
-        int k = inFeatures();
-        int w0 = p0 * PANEL * k, w1 = p1 * PANEL * k, w2 = p2 * PANEL * k, w3 = p3 * PANEL * k;
-        FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
-        for (int i = 0; i < k; i++, w0 += PANEL, w1 += PANEL, w2 += PANEL, w3 += PANEL) {
-            int block = i / BLOCK;
-            int d0 = (p0 * blocks + block) * PANEL, d1 = (p1 * blocks + block) * PANEL;
-            int d2 = (p2 * blocks + block) * PANEL, d3 = (p3 * blocks + block) * PANEL;
-            FloatVector va = FloatVector.broadcast(F, x[xa + i]);
-            a0 = weights(w0, FloatVector.fromArray(F, scales, d0)).fma(va, a0);
-            a1 = weights(w0 + 8, FloatVector.fromArray(F, scales, d0 + 8)).fma(va, a1);
-            a2 = weights(w1, FloatVector.fromArray(F, scales, d1)).fma(va, a2);
-            a3 = weights(w1 + 8, FloatVector.fromArray(F, scales, d1 + 8)).fma(va, a3);
-            a4 = weights(w2, FloatVector.fromArray(F, scales, d2)).fma(va, a4);
-            a5 = weights(w2 + 8, FloatVector.fromArray(F, scales, d2 + 8)).fma(va, a5);
-            a6 = weights(w3, FloatVector.fromArray(F, scales, d3)).fma(va, a6);
-            a7 = weights(w3 + 8, FloatVector.fromArray(F, scales, d3 + 8)).fma(va, a7);
+        int fullPairs = inFeatures() / 2;
+        for (int half = 0; half < 2; half++) {
+            int p = half == 0 ? p0 : p2;
+            int q = half == 0 ? p1 : p3;
+            FloatVector z = FloatVector.zero(F);
+            FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
+            for (int b = 0; b < blocks; b++) {
+                int dp = (p * blocks + b) * PANEL;
+                int dq = (q * blocks + b) * PANEL;
+                FloatVector dp0 = FloatVector.fromArray(F, scales, dp);
+                FloatVector dp1 = FloatVector.fromArray(F, scales, dp + 8);
+                FloatVector dq0 = FloatVector.fromArray(F, scales, dq);
+                FloatVector dq1 = FloatVector.fromArray(F, scales, dq + 8);
+                int m = b * PAIRS_PER_BLOCK;
+                int end = Math.min(pairs, m + PAIRS_PER_BLOCK);
+                for (int wp = (p * pairs + m) * INTS, wq = (q * pairs + m) * INTS;
+                        m < end;
+                        m++, wp += INTS, wq += INTS) {
+                    IntVector vp = IntVector.fromArray(I, packed, wp);
+                    IntVector vq = IntVector.fromArray(I, packed, wq);
+                    FloatVector e = FloatVector.broadcast(F, x[xa + 2 * m]);
+                    a0 = q0(vp).mul(dp0).fma(e, a0);
+                    a1 = q1(vp).mul(dp1).fma(e, a1);
+                    a2 = q0(vq).mul(dq0).fma(e, a2);
+                    a3 = q1(vq).mul(dq1).fma(e, a3);
+                    if (m < fullPairs) { // else the odd last input's pair is padding
+                        FloatVector o = FloatVector.broadcast(F, x[xa + 2 * m + 1]);
+                        a0 = q2(vp).mul(dp0).fma(o, a0);
+                        a1 = q3(vp).mul(dp1).fma(o, a1);
+                        a2 = q2(vq).mul(dq0).fma(o, a2);
+                        a3 = q3(vq).mul(dq1).fma(o, a3);
+                    }
+                }
+            }
+            int at = half * 2 * PANEL;
+            a0.intoArray(out, at);
+            a1.intoArray(out, at + 8);
+            a2.intoArray(out, at + 16);
+            a3.intoArray(out, at + 24);
         }
-        a0.intoArray(out, 0);
-        a1.intoArray(out, 8);
-        a2.intoArray(out, 16);
-        a3.intoArray(out, 24);
-        a4.intoArray(out, 32);
-        a5.intoArray(out, 40);
-        a6.intoArray(out, 48);
-        a7.intoArray(out, 56);
     }
 }
