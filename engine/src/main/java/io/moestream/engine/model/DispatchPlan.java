@@ -19,7 +19,6 @@ public final class DispatchPlan {
 
     private final float[] input;
     private final float[] output;
-    private float[] scratch = new float[0];
     /** Per expert: rows routed to it, then the next free slot of its bundle (reused by every build). */
     private final int[] counts;
 
@@ -111,16 +110,11 @@ public final class DispatchPlan {
         return choiceSlot[row * topK + rank];
     }
 
-    /** Computes every bundle here, each as one grouped GEMM over its rows. */
-    public void computeLocally(ExpertProvider experts, io.moestream.engine.tensor.Parallel parallel) {
+    /** Adds every bundle to {@code group}, each as one grouped GEMM over its rows. */
+    void addBundles(ExpertProvider experts, FeedForwardGroup group) {
         for (int b = 0; b < bundles; b++) {
-            FeedForward ffn = experts.expert(layer, bundleExpert[b]);
-            int n = bundleRows(b);
-            int needed = 2 * n * ffn.intermediateSize();
-            if (scratch.length < needed) {
-                scratch = new float[needed]; // grows to the largest bundle, then is reused step after step
-            }
-            ffn.forward(input, bundleStart[b] * hidden, n, output, bundleStart[b] * hidden, scratch, parallel);
+            int at = bundleStart[b] * hidden;
+            group.add(experts.expert(layer, bundleExpert[b]), input, at, bundleRows(b), output, at);
         }
     }
 }

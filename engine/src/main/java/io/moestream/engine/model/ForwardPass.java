@@ -96,7 +96,7 @@ public final class ForwardPass {
     public void denseMlp() {
         DecoderLayer l = model.layer(layer);
         normRows(l.postAttentionNorm());
-        l.denseMlp().forward(ws.xNorm, 0, batch.rows(), ws.blockOut, 0, ws.ffnScratch, parallel);
+        ws.ffn.forward(l.denseMlp(), ws.xNorm, 0, batch.rows(), ws.blockOut, 0, parallel);
         addRows(ws.blockOut);
         nextLayer();
     }
@@ -106,15 +106,21 @@ public final class ForwardPass {
      * the routed experts must compute into {@link DispatchPlan#output()} before {@link #combine()}.
      */
     public DispatchPlan route() {
+        routeOnly();
+        FeedForward shared = model.layer(layer).sharedExperts();
+        if (shared != null) {
+            ws.ffn.forward(shared, ws.xNorm, 0, batch.rows(), sharedOut, 0, parallel);
+        }
+        return plan;
+    }
+
+    /** Normalises, routes and builds the plan of the current MoE layer, without the shared experts. */
+    private void routeOnly() {
         DecoderLayer l = model.layer(layer);
         normRows(l.postAttentionNorm());
         int rows = batch.rows();
         l.router().route(ws.xNorm, rows, ws.routerLogits, ws.expertIds, ws.expertWeights, parallel);
         plan.build(layer, rows, ws.expertIds, ws.xNorm, config.numRoutedExperts());
-        if (l.sharedExperts() != null) {
-            l.sharedExperts().forward(ws.xNorm, 0, rows, sharedOut, 0, ws.ffnScratch, parallel);
-        }
-        return plan;
     }
 
     /** The plan of the current MoE layer, as {@link #route()} returned it. */
@@ -151,7 +157,15 @@ public final class ForwardPass {
         while (!atEnd()) {
             attention();
             if (isMoeLayer()) {
-                route().computeLocally(experts, parallel);
+                // Shared and routed experts together: two parallel regions for the whole layer.
+                routeOnly();
+                ws.ffn.clear();
+                plan.addBundles(experts, ws.ffn);
+                FeedForward shared = model.layer(layer).sharedExperts();
+                if (shared != null) {
+                    ws.ffn.add(shared, ws.xNorm, 0, batch.rows(), sharedOut, 0);
+                }
+                ws.ffn.run(parallel);
                 combine();
             } else {
                 denseMlp();

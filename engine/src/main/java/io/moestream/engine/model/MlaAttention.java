@@ -4,6 +4,7 @@ import io.moestream.engine.config.ModelConfig;
 import io.moestream.engine.tensor.F32Linear;
 import io.moestream.engine.tensor.Kernels;
 import io.moestream.engine.tensor.Linear;
+import io.moestream.engine.tensor.LinearBatch;
 import io.moestream.engine.tensor.Parallel;
 
 /**
@@ -111,18 +112,23 @@ public final class MlaAttention {
         int kvWidth = rank + ropeDim;
 
         float[] q = ws.q;
+        float[] kv = ws.kv;
+        // The projections of the hidden state (query or its compression, and the latent) as one parallel region.
+        LinearBatch products = ws.products;
+        products.clear();
+        products.add(kvA, xNorm, 0, hidden, rows, kv, 0, kvWidth);
         if (qA != null) {
             int qRank = config.qLoraRank();
-            qA.forward(xNorm, 0, hidden, rows, ws.qCompressed, 0, qRank, parallel);
+            products.add(qA, xNorm, 0, hidden, rows, ws.qCompressed, 0, qRank);
+            products.run(parallel);
             for (int t = 0; t < rows; t++) {
                 Kernels.rmsNorm(ws.qCompressed, t * qRank, qANorm, LATENT_NORM_EPS, ws.qCompressed, t * qRank, qRank);
             }
             qB.forward(ws.qCompressed, 0, qRank, rows, q, 0, qWidth, parallel);
         } else {
-            qProj.forward(xNorm, 0, hidden, rows, q, 0, qWidth, parallel);
+            products.add(qProj, xNorm, 0, hidden, rows, q, 0, qWidth);
+            products.run(parallel);
         }
-        float[] kv = ws.kv;
-        kvA.forward(xNorm, 0, hidden, rows, kv, 0, kvWidth, parallel);
 
         float[] cos = ws.cos;
         float[] sin = ws.sin;
@@ -140,16 +146,21 @@ public final class MlaAttention {
 
         // q_lat[t][h] = W_UK[h]^T q_nope[t][h], batched over the rows.
         int latWidth = heads * rank;
+        products.clear();
         for (int h = 0; h < heads; h++) {
-            absorbKey[h].forward(q, h * qkHead, qWidth, rows, ws.qLatent, h * rank, latWidth, parallel);
+            products.add(absorbKey[h], q, h * qkHead, qWidth, rows, ws.qLatent, h * rank, latWidth);
         }
+        products.run(parallel);
         int groups = (heads + LatentAttention.HEADS - 1) / LatentAttention.HEADS;
         parallel.forRange(rows * groups, 1, (from, to) -> attendRange(layer, from, to, batch, ws));
         int vWidth = heads * config.vHeadDim();
+        products.clear();
         for (int h = 0; h < heads; h++) {
-            expandValue[h].forward(
-                    ws.outLatent, h * rank, latWidth, rows, ws.attnOut, h * config.vHeadDim(), vWidth, parallel);
+            products.add(
+                    expandValue[h], ws.outLatent, h * rank, latWidth, rows, ws.attnOut, h * config.vHeadDim(), vWidth);
         }
+        products.run(parallel);
+        products.clear();
         oProj.forward(ws.attnOut, 0, vWidth, rows, out, 0, hidden, parallel);
     }
 

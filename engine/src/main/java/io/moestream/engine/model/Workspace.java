@@ -1,6 +1,7 @@
 package io.moestream.engine.model;
 
 import io.moestream.engine.config.ModelConfig;
+import io.moestream.engine.tensor.LinearBatch;
 
 /**
  * The buffers of one micro-batch in flight, sized for its row capacity and reused step after step, so a forward pass
@@ -19,7 +20,11 @@ final class Workspace {
     final float[] qLatent;
     final float[] outLatent;
     final float[] attnOut;
-    final float[] ffnScratch;
+    /** The feed-forward blocks of the current layer (dense MLP, or shared and routed experts). */
+    final FeedForwardGroup ffn = new FeedForwardGroup();
+    /** Independent products of one step of attention, run as one parallel region. */
+    final LinearBatch products = new LinearBatch();
+
     final float[] routerLogits;
     final int[] expertIds;
     final float[] expertWeights;
@@ -38,8 +43,6 @@ final class Workspace {
         qLatent = new float[capacity * c.numHeads() * c.kvLoraRank()];
         outLatent = new float[capacity * c.numHeads() * c.kvLoraRank()];
         attnOut = new float[capacity * c.numHeads() * c.vHeadDim()];
-        int widestFfn = Math.max(c.intermediateSize(), c.moeIntermediateSize() * Math.max(1, c.numSharedExperts()));
-        ffnScratch = new float[2 * capacity * widestFfn];
         int topK = Math.max(1, c.router().topK());
         routerLogits = new float[capacity * Math.max(1, c.numRoutedExperts())];
         expertIds = new int[capacity * topK];

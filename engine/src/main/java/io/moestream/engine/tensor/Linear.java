@@ -22,7 +22,7 @@ public abstract class Linear {
     /** Activation rows of the widest kernel. */
     static final int KERNEL_ROWS = 6;
     /** Products below this many FMAs (a couple of microseconds) are not split across threads. */
-    private static final long SERIAL_FMAS = 1 << 16;
+    static final long SERIAL_FMAS = 1 << 16;
     /** Activations one pass of the 6-row kernel over all panels keeps in cache: half of a 512 KB L2. */
     private static final int ACTIVATION_CACHE_BYTES = 256 << 10;
 
@@ -115,7 +115,7 @@ public abstract class Linear {
     }
 
     /** Panels {@code [pFrom, pTo)} for rows {@code [rFrom, rTo)}. */
-    private void forwardBlock(
+    void forwardBlock(
             int pFrom,
             int pTo,
             float[] x,

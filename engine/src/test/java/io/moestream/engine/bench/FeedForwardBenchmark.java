@@ -1,6 +1,7 @@
 package io.moestream.engine.bench;
 
 import io.moestream.engine.model.FeedForward;
+import io.moestream.engine.model.FeedForwardGroup;
 import io.moestream.engine.tensor.Parallel;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -43,7 +44,7 @@ public class FeedForwardBenchmark {
     private FeedForward[] experts;
     private float[] in;
     private float[] out;
-    private float[] scratch;
+    private final FeedForwardGroup group = new FeedForwardGroup();
     private Parallel parallel;
     private int next;
 
@@ -59,7 +60,6 @@ public class FeedForwardBenchmark {
         }
         in = RandomWeights.floats(random, rows * HIDDEN);
         out = new float[rows * HIDDEN];
-        scratch = new float[2 * rows * INTERMEDIATE];
         parallel = Parallel.create(threads);
     }
 
@@ -72,7 +72,7 @@ public class FeedForwardBenchmark {
     public float[] forward(Work work) {
         FeedForward expert = experts[next];
         next = (next + 1) % experts.length;
-        expert.forward(in, 0, rows, out, 0, scratch, parallel);
+        group.forward(expert, in, 0, rows, out, 0, parallel);
         work.add(2L * rows * 3 * HIDDEN * INTERMEDIATE, expert.bytes() + 4L * rows * 2 * HIDDEN);
         return out;
     }

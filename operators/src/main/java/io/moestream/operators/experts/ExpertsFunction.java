@@ -1,6 +1,7 @@
 package io.moestream.operators.experts;
 
 import io.moestream.engine.model.FeedForward;
+import io.moestream.engine.model.FeedForwardGroup;
 import io.moestream.engine.tensor.Parallel;
 import io.moestream.operators.MoeStreamOptions;
 import io.moestream.operators.records.ExpertBundle;
@@ -36,7 +37,7 @@ public final class ExpertsFunction extends KeyedProcessFunction<Integer, ExpertB
     private transient ModelStore store;
     private transient ValueState<ExpertWeights> weightsState;
     private transient Parallel parallel;
-    private transient float[] scratch;
+    private transient FeedForwardGroup feedForward;
     private transient Set<Integer> held;
     private transient long heldBytes;
     private transient Map<Integer, Counter> tokensPerExpert;
@@ -56,7 +57,7 @@ public final class ExpertsFunction extends KeyedProcessFunction<Integer, ExpertB
         store = ModelStore.get(options);
         weightsState = getRuntimeContext().getState(new ValueStateDescriptor<>(STATE_NAME, ExpertWeights.class));
         parallel = Parallel.create(options.get(MoeStreamOptions.ENGINE_THREADS));
-        scratch = new float[0];
+        feedForward = new FeedForwardGroup();
         held = new HashSet<>();
         tokensPerExpert = new HashMap<>();
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
@@ -84,17 +85,13 @@ public final class ExpertsFunction extends KeyedProcessFunction<Integer, ExpertB
             heldBytes += ffn.bytes();
         }
         int hidden = ffn.hiddenSize();
-        int needed = 2 * bundle.rows * ffn.intermediateSize();
-        if (scratch.length < needed) {
-            scratch = new float[needed];
-        }
         ExpertResult result = new ExpertResult();
         result.originSubtask = bundle.originSubtask;
         result.passId = bundle.passId;
         result.layer = bundle.layer;
         result.bundleIndex = bundle.bundleIndex;
         result.output = new float[bundle.rows * hidden];
-        ffn.forward(bundle.input, 0, bundle.rows, result.output, 0, scratch, parallel);
+        feedForward.forward(ffn, bundle.input, 0, bundle.rows, result.output, 0, parallel);
         bundles.inc();
         tokens.inc(bundle.rows);
         tokensPerExpert
