@@ -70,6 +70,19 @@ public abstract class Linear {
      */
     abstract float[] panelFloats(int p, float[] scratch);
 
+    /**
+     * Whether {@link #kernel6Direct} should serve a chunk of {@code rows} rows instead of widening each panel for the
+     * float32 kernel: the widening pays off only when enough 6-row blocks share it.
+     */
+    boolean directWide(int rows) {
+        return false;
+    }
+
+    /** The 6-row kernel on panel {@code p} in the stored format (only where {@link #directWide} says so). */
+    void kernel6Direct(int p, float[] x, int x0, int x1, int x2, int x3, int x4, int x5, float[] out) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no direct 6-row kernel");
+    }
+
     /** Where panel {@code p} starts in the array {@link #panelFloats} returns. */
     int panelOffset(int p) {
         return 0;
@@ -185,25 +198,24 @@ public abstract class Linear {
         int chunk = rowChunk();
         for (int c = rFrom; c < rTo; c += chunk) {
             int chunkEnd = Math.min(rTo, c + chunk);
+            boolean direct = directWide(chunkEnd - c);
             for (int p = pFrom; p < pTo; p++) {
-                float[] w = panelFloats(p, widened);
-                int wOff = panelOffset(p);
+                float[] w = direct ? null : panelFloats(p, widened);
+                int wOff = direct ? 0 : panelOffset(p);
                 for (int t = c; t < chunkEnd; t += KERNEL_ROWS) {
                     int n = Math.min(KERNEL_ROWS, chunkEnd - t);
                     int x0 = xOff + t * xStride;
                     int last = xOff + (t + n - 1) * xStride;
-                    F32Linear.kernel6(
-                            w,
-                            wOff,
-                            inFeatures,
-                            x,
-                            x0,
-                            n > 1 ? x0 + xStride : last,
-                            n > 2 ? x0 + 2 * xStride : last,
-                            n > 3 ? x0 + 3 * xStride : last,
-                            n > 4 ? x0 + 4 * xStride : last,
-                            n > 5 ? x0 + 5 * xStride : last,
-                            out);
+                    int x1 = n > 1 ? x0 + xStride : last;
+                    int x2 = n > 2 ? x0 + 2 * xStride : last;
+                    int x3 = n > 3 ? x0 + 3 * xStride : last;
+                    int x4 = n > 4 ? x0 + 4 * xStride : last;
+                    int x5 = n > 5 ? x0 + 5 * xStride : last;
+                    if (direct) {
+                        kernel6Direct(p, x, x0, x1, x2, x3, x4, x5, out);
+                    } else {
+                        F32Linear.kernel6(w, wOff, inFeatures, x, x0, x1, x2, x3, x4, x5, out);
+                    }
                     for (int r = 0; r < n; r++) {
                         store(out, r * PANEL, p, y, yOff + (t + r) * yStride);
                     }

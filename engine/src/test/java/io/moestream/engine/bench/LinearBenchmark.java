@@ -37,7 +37,7 @@ public class LinearBenchmark {
     @Param({"1024x1024", "512x1024"})
     public String shape;
 
-    @Param({"1", "64"})
+    @Param({"1", "6", "64"})
     public int rows;
 
     @Param({"2"})
