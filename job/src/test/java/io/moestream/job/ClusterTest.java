@@ -167,8 +167,13 @@ class ClusterTest {
     /** Stop with a savepoint at parallelism 2 mid-generation, restore at 3: experts move, results are identical. */
     @Test
     void rescaleFromSavepointGivesIdenticalResults(@TempDir Path dir) throws Exception {
+        // Long generations served one at a time per subtask, so that the savepoint lands mid-way however fast the
+        // engine is (with the short fixtures a fast engine had finished everything before the stop).
+        List<String> requests = JobFixtures.withLength(ClusterTest.requests, 48);
+        Map<String, String> expected = JobFixtures.expected(model, requests);
         Path input = JobFixtures.write(dir.resolve("requests.jsonl"), requests);
         Configuration options = options(Duration.ofMillis(200));
+        options.set(MoeStreamOptions.MAX_SEQUENCES, 1);
 
         StreamExecutionEnvironment first = environment(2, options);
         FileJob.build(first, input, dir.resolve("out-2"), dir.resolve("dead-2"), options, true);

@@ -99,6 +99,19 @@ final class JobFixtures {
         return lines;
     }
 
+    /** The same requests, each generating exactly {@code tokens} tokens (no stop strings, end-of-sequence ignored). */
+    static List<String> withLength(List<String> lines, int tokens) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (String line : lines) {
+            ObjectNode r = (ObjectNode) JSON.readTree(line);
+            r.remove("stop");
+            r.put("max_tokens", tokens);
+            r.put("ignore_eos", true);
+            out.add(JSON.writeValueAsString(r));
+        }
+        return out;
+    }
+
     static Path write(Path file, List<String> lines) throws IOException {
         Files.write(file, lines, StandardCharsets.UTF_8);
         return file;
