@@ -22,7 +22,7 @@ final class LatentAttention {
      * {@code scores[s * stride + p] = scale * (qLat_s . latent_p + qPe_s . ropeKey_p)} for the 8 heads {@code s} and
      * every position {@code p} of the blocks covering {@code positions} ({@code stride} at least that, rounded up
      * to 8; entries past {@code positions} are unused). Each pass covers 2 blocks (16 positions) for 4 heads: 8
-     * accumulators, 6 loads per 8 FMAs.
+     * accumulators, 6 loads per 8 FMAs; both groups of 4 heads run on a pair of blocks while its keys are in L1.
      */
     static void scores(
             float[] keys,
@@ -39,12 +39,12 @@ final class LatentAttention {
         int dims = latentDim + ropeDim;
         int blocks = (positions + KvCache.BLOCK - 1) / KvCache.BLOCK;
         FloatVector vs = FloatVector.broadcast(F, scale);
-        for (int first = 0; first < HEADS; first += 4) {
-            int l0 = latOff[first], l1 = latOff[first + 1], l2 = latOff[first + 2], l3 = latOff[first + 3];
-            int e0 = peOff[first] - latentDim, e1 = peOff[first + 1] - latentDim;
-            int e2 = peOff[first + 2] - latentDim, e3 = peOff[first + 3] - latentDim;
-            for (int b = 0; b < blocks; b += 2) {
-                boolean pair = b + 1 < blocks;
+        for (int b = 0; b < blocks; b += 2) {
+            boolean pair = b + 1 < blocks;
+            for (int first = 0; first < HEADS; first += 4) {
+                int l0 = latOff[first], l1 = latOff[first + 1], l2 = latOff[first + 2], l3 = latOff[first + 3];
+                int e0 = peOff[first] - latentDim, e1 = peOff[first + 1] - latentDim;
+                int e2 = peOff[first + 2] - latentDim, e3 = peOff[first + 3] - latentDim;
                 int at = b * dims * KvCache.BLOCK;
                 int next = pair ? at + dims * KvCache.BLOCK : at;
                 FloatVector z = FloatVector.zero(F);
@@ -100,13 +100,14 @@ final class LatentAttention {
     /**
      * {@code out[outOff[s] + i] = sum_p probs[s * stride + p] * latent[p * rank + i]} for the 8 heads {@code s}, in
      * order of {@code p}. Each pass covers 16 dimensions (a whole cache line of each latent row) for 4 heads: 8
-     * accumulators, 6 loads per 8 FMAs.
+     * accumulators, 6 loads per 8 FMAs; both groups of 4 heads run on a column of 16 dimensions in turn, so the second
+     * finds it in cache.
      */
     static void values(float[] latent, int rank, int positions, float[] probs, int stride, float[] out, int[] outOff) {
         int wide = rank & ~(2 * LANES - 1);
-        for (int first = 0; first < HEADS; first += 4) {
-            int h0 = first * stride, h1 = h0 + stride, h2 = h1 + stride, h3 = h2 + stride;
-            for (int c = 0; c < wide; c += 2 * LANES) {
+        for (int c = 0; c < wide; c += 2 * LANES) {
+            for (int first = 0; first < HEADS; first += 4) {
+                int h0 = first * stride, h1 = h0 + stride, h2 = h1 + stride, h3 = h2 + stride;
                 FloatVector z = FloatVector.zero(F);
                 FloatVector a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
                 for (int p = 0, at = c; p < positions; p++, at += rank) {
