@@ -13,8 +13,10 @@ package io.moestream.engine.tensor;
  * input-major: for each input {@code i}, the panel's 16 weights of column {@code i} are adjacent. The kernels
  * vectorise over output rows (two 8-lane vectors per panel) and broadcast one activation per FMA, so a dot product
  * needs no horizontal sum and its order is the sequential one above. Three kernels cover the row counts: 6 rows of one
- * float32 panel (prefill, batched decode: 12 accumulators; other formats widen the panel once for all rows), and 2
- * rows of 2 panels or 1 row of 4 panels reading the stored format (fewer than 6 rows: decode, memory-bound).
+ * float32 panel (prefill, batched decode: 12 accumulators; other formats widen the panel once for all rows, except
+ * that bf16 reads its panel directly when at most two 6-row blocks would share the widening), and 2 rows of 2 panels
+ * or 1 row of 4 panels reading the stored format (fewer than 6 rows: decode, memory-bound). {@link LinearBatch} runs
+ * several independent products as one parallel region.
  */
 public abstract class Linear {
     /** Output rows per panel: two 8-lane vectors. */
