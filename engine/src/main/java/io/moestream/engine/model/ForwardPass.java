@@ -13,8 +13,9 @@ import io.moestream.engine.tensor.Parallel;
  *   while (!atEnd()):
  *     attention()                                  norm, MLA over the compressed cache, residual
  *     if (!isMoeLayer()) denseMlp()                norm, MLP, residual, next layer
- *     else { plan = route();                       norm, router, shared experts; bundles per expert
+ *     else { plan = routeOnly();                   norm, router; bundles per expert
  *            ...experts fill plan.output()...      locally, or through keyBy(layer, expert)
+ *            sharedExperts();                      the shared experts (in the job while the bundles are out)
  *            combine(); }                          weighted sum in rank order + shared, residual, next layer
  *   logits(out)                                    final norm, LM head for the rows that asked
  * </pre>
@@ -102,28 +103,28 @@ public final class ForwardPass {
     }
 
     /**
-     * Normalises, routes, and computes the shared experts of the current MoE layer; returns the plan whose bundles
-     * the routed experts must compute into {@link DispatchPlan#output()} before {@link #combine()}.
+     * Normalises, routes and builds the plan of the current MoE layer; the routed experts must compute its bundles
+     * into {@link DispatchPlan#output()}, and {@link #sharedExperts} must run, before {@link #combine()}. A caller
+     * that sends the bundles away computes the shared experts while they are out.
      */
-    public DispatchPlan route() {
-        routeOnly();
-        FeedForward shared = model.layer(layer).sharedExperts();
-        if (shared != null) {
-            ws.ffn.forward(shared, ws.xNorm, 0, batch.rows(), sharedOut, 0, parallel);
-        }
-        return plan;
-    }
-
-    /** Normalises, routes and builds the plan of the current MoE layer, without the shared experts. */
-    private void routeOnly() {
+    public DispatchPlan routeOnly() {
         DecoderLayer l = model.layer(layer);
         normRows(l.postAttentionNorm());
         int rows = batch.rows();
         l.router().route(ws.xNorm, rows, ws.routerLogits, ws.expertIds, ws.expertWeights, parallel);
         plan.build(layer, rows, ws.expertIds, ws.xNorm, config.numRoutedExperts());
+        return plan;
     }
 
-    /** The plan of the current MoE layer, as {@link #route()} returned it. */
+    /** The shared experts of the current MoE layer, after {@link #routeOnly} and before {@link #combine}. */
+    public void sharedExperts() {
+        FeedForward shared = model.layer(layer).sharedExperts();
+        if (shared != null) {
+            ws.ffn.forward(shared, ws.xNorm, 0, batch.rows(), sharedOut, 0, parallel);
+        }
+    }
+
+    /** The plan of the current MoE layer, as {@link #routeOnly()} returned it. */
     public DispatchPlan plan() {
         return plan;
     }

@@ -7,8 +7,12 @@ import io.moestream.operators.MoeStreamOptions;
 import io.moestream.operators.records.ExpertBundle;
 import io.moestream.operators.records.ExpertResult;
 import io.moestream.operators.store.ModelStore;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -23,8 +27,9 @@ import org.apache.flink.util.Collector;
 
 /**
  * The routed experts, keyed by {@code (layer, expert)}: Flink's key groups decide which subtask owns which expert, and
- * a rescale from a savepoint moves them. A bundle is one grouped GEMM over all its rows. Exports, per subtask, the
- * experts it holds and their bytes, and per expert the tokens routed to it.
+ * a rescale from a savepoint moves them. A bundle is one grouped GEMM over all its rows, and a layer's bundles for this
+ * subtask run together ({@link FeedForwardGroup}: two parallel regions for all of them, as in the bare engine).
+ * Exports, per subtask, the experts it holds and their bytes, and per expert the tokens routed to it.
  */
 public final class ExpertsFunction extends KeyedProcessFunction<Integer, ExpertBundle, ExpertResult>
         implements CheckpointListener {
@@ -37,7 +42,8 @@ public final class ExpertsFunction extends KeyedProcessFunction<Integer, ExpertB
     private transient ModelStore store;
     private transient ValueState<ExpertWeights> weightsState;
     private transient Parallel parallel;
-    private transient FeedForwardGroup feedForward;
+    private transient Map<GroupKey, PendingGroup> pending;
+    private transient Deque<PendingGroup> spareGroups;
     private transient Set<Integer> held;
     private transient long heldBytes;
     private transient Map<Integer, Counter> tokensPerExpert;
@@ -57,7 +63,8 @@ public final class ExpertsFunction extends KeyedProcessFunction<Integer, ExpertB
         store = ModelStore.get(options);
         weightsState = getRuntimeContext().getState(new ValueStateDescriptor<>(STATE_NAME, ExpertWeights.class));
         parallel = Parallel.create(options.get(MoeStreamOptions.ENGINE_THREADS));
-        feedForward = new FeedForwardGroup();
+        pending = new HashMap<>();
+        spareGroups = new ArrayDeque<>();
         held = new HashSet<>();
         tokensPerExpert = new HashMap<>();
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
@@ -84,14 +91,33 @@ public final class ExpertsFunction extends KeyedProcessFunction<Integer, ExpertB
         if (held.add(context.getCurrentKey())) {
             heldBytes += ffn.bytes();
         }
-        int hidden = ffn.hiddenSize();
         ExpertResult result = new ExpertResult();
         result.originSubtask = bundle.originSubtask;
         result.passId = bundle.passId;
         result.layer = bundle.layer;
         result.bundleIndex = bundle.bundleIndex;
-        result.output = new float[bundle.rows * hidden];
-        feedForward.forward(ffn, bundle.input, 0, bundle.rows, result.output, 0, parallel);
+        result.output = new float[bundle.rows * ffn.hiddenSize()];
+        // A layer's bundles for this subtask are computed together once the last is in. The Scheduler sends them in
+        // one go, so no checkpoint barrier falls between them (checkpoints are aligned): a group is never pending in
+        // a snapshot. Groups from several Scheduler subtasks may interleave.
+        GroupKey groupKey = new GroupKey(bundle.originSubtask, bundle.passId, bundle.layer);
+        PendingGroup group = pending.get(groupKey);
+        if (group == null) {
+            group = spareGroups.isEmpty() ? new PendingGroup() : spareGroups.pop();
+            pending.put(groupKey, group);
+        }
+        group.results.add(result);
+        group.blocks.add(ffn, bundle.input, 0, bundle.rows, result.output, 0);
+        if (group.results.size() >= bundle.groupSize) {
+            pending.remove(groupKey);
+            group.blocks.run(parallel);
+            for (ExpertResult done : group.results) {
+                out.collect(done);
+            }
+            group.blocks.clear();
+            group.results.clear();
+            spareGroups.push(group);
+        }
         bundles.inc();
         tokens.inc(bundle.rows);
         tokensPerExpert
@@ -103,7 +129,15 @@ public final class ExpertsFunction extends KeyedProcessFunction<Integer, ExpertB
                                 .addGroup("expert", String.valueOf(bundle.expert))
                                 .counter("tokens"))
                 .inc(bundle.rows);
-        out.collect(result);
+    }
+
+    /** The layer of one pass of one Scheduler subtask. */
+    private record GroupKey(int originSubtask, long passId, int layer) {}
+
+    /** A group whose bundles are not all in yet: their blocks and results so far. Reused once computed. */
+    private static final class PendingGroup {
+        final FeedForwardGroup blocks = new FeedForwardGroup();
+        final List<ExpertResult> results = new ArrayList<>();
     }
 
     @Override

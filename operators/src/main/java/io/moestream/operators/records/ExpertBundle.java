@@ -14,6 +14,12 @@ public class ExpertBundle {
     public int expert;
     public int bundleIndex;
     public int rows;
+    /**
+     * Bundles of this pass and layer sent to the same Experts subtask, this one included: the subtask computes them
+     * together once it has them all (two parallel regions for all, instead of two per bundle).
+     */
+    public int groupSize;
+
     public float[] input;
 
     public ExpertBundle() {}

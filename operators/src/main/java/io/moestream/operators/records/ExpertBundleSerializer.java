@@ -36,6 +36,7 @@ public final class ExpertBundleSerializer extends FloatRecordSerializer<ExpertBu
         reuse.expert = from.expert;
         reuse.bundleIndex = from.bundleIndex;
         reuse.rows = from.rows;
+        reuse.groupSize = from.groupSize;
         reuse.input = from.input == null ? null : from.input.clone();
         return reuse;
     }
@@ -48,6 +49,7 @@ public final class ExpertBundleSerializer extends FloatRecordSerializer<ExpertBu
         target.writeInt(record.expert);
         target.writeInt(record.bundleIndex);
         target.writeInt(record.rows);
+        target.writeInt(record.groupSize);
         floats().write(record.input, target);
     }
 
@@ -59,6 +61,7 @@ public final class ExpertBundleSerializer extends FloatRecordSerializer<ExpertBu
         reuse.expert = source.readInt();
         reuse.bundleIndex = source.readInt();
         reuse.rows = source.readInt();
+        reuse.groupSize = source.readInt();
         reuse.input = floats().read(source);
         return reuse;
     }
@@ -67,7 +70,7 @@ public final class ExpertBundleSerializer extends FloatRecordSerializer<ExpertBu
     public void copy(DataInputView source, DataOutputView target) throws IOException {
         target.writeInt(source.readInt());
         target.writeLong(source.readLong());
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 5; i++) {
             target.writeInt(source.readInt());
         }
         floats().copy(source, target);

@@ -39,6 +39,7 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MeterView;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -85,6 +86,7 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
     private transient FeedbackChannel.Key channelKey;
     private transient Consumer<ExpertResult> channelConsumer;
     private transient int subtask;
+    private transient int[] bundlesPerExpertsSubtask;
     private transient long passIdBase;
     private transient long passCounter;
 
@@ -190,6 +192,7 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
         logits = new float[Math.min(budget, maxSequences) * config.vocabSize()];
 
         subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        bundlesPerExpertsSubtask = new int[getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks()];
         // Pass ids carry the attempt, so results of a failed attempt's passes are recognised and dropped.
         passIdBase = (long) getRuntimeContext().getTaskInfo().getAttemptNumber() << 40;
         channelKey = new FeedbackChannel.Key(
@@ -382,6 +385,15 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
         }
     }
 
+    /** The Experts subtask that owns {@code (layer, expert)}: the Experts run at this operator's parallelism. */
+    private int expertsSubtask(int layer, int expert) {
+        int key = ExpertBundle.expertKey(layer, expert, Math.max(1, config.numRoutedExperts()));
+        return KeyGroupRangeAssignment.assignKeyToParallelOperator(
+                key,
+                getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks(),
+                bundlesPerExpertsSubtask.length);
+    }
+
     /** Runs dense layers until the pass needs its experts (bundles sent) or reaches the end (tokens sampled). */
     private void advance(Pass pass) throws Exception {
         ForwardPass forward = pass.forward;
@@ -391,9 +403,14 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
                 forward.denseMlp();
                 continue;
             }
-            DispatchPlan plan = forward.route();
+            DispatchPlan plan = forward.routeOnly();
             pass.pendingBundles = plan.bundleCount();
             int hidden = plan.hiddenSize();
+            // How many of this layer's bundles each Experts subtask gets: it computes them together once all are in.
+            Arrays.fill(bundlesPerExpertsSubtask, 0);
+            for (int b = 0; b < plan.bundleCount(); b++) {
+                bundlesPerExpertsSubtask[expertsSubtask(plan.layer(), plan.bundleExpert(b))]++;
+            }
             for (int b = 0; b < plan.bundleCount(); b++) {
                 ExpertBundle bundle = new ExpertBundle();
                 bundle.originSubtask = subtask;
@@ -402,10 +419,13 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
                 bundle.expert = plan.bundleExpert(b);
                 bundle.bundleIndex = b;
                 bundle.rows = plan.bundleRows(b);
+                bundle.groupSize = bundlesPerExpertsSubtask[expertsSubtask(bundle.layer, bundle.expert)];
                 int from = plan.bundleStart(b) * hidden;
                 bundle.input = Arrays.copyOfRange(plan.input(), from, from + bundle.rows * hidden);
                 output.collect(new StreamRecord<>(bundle));
             }
+            // While the Experts compute the bundles just sent (results are read only after this returns).
+            forward.sharedExperts();
             return;
         }
         finishPass(pass);

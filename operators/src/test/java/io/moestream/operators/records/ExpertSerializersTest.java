@@ -59,6 +59,7 @@ class ExpertSerializersTest {
         bundle.expert = 63;
         bundle.bundleIndex = 42;
         bundle.rows = 6;
+        bundle.groupSize = 9;
         bundle.input = length < 0 ? null : floats(length);
         ExpertBundle read = roundTrip(serializer, bundle);
         assertEquals(3, read.originSubtask);
@@ -67,6 +68,7 @@ class ExpertSerializersTest {
         assertEquals(63, read.expert);
         assertEquals(42, read.bundleIndex);
         assertEquals(6, read.rows);
+        assertEquals(9, read.groupSize);
         assertBits(bundle.input, read.input);
         assertBits(bundle.input, serializer.copy(bundle).input);
     }
