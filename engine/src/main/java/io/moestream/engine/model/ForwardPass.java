@@ -118,9 +118,15 @@ public final class ForwardPass {
 
     /** The shared experts of the current MoE layer, after {@link #routeOnly} and before {@link #combine}. */
     public void sharedExperts() {
+        ws.ffn.clear();
+        addSharedExperts();
+        ws.ffn.run(parallel);
+    }
+
+    private void addSharedExperts() {
         FeedForward shared = model.layer(layer).sharedExperts();
         if (shared != null) {
-            ws.ffn.forward(shared, ws.xNorm, 0, batch.rows(), sharedOut, 0, parallel);
+            ws.ffn.add(shared, ws.xNorm, 0, batch.rows(), sharedOut, 0);
         }
     }
 
@@ -162,10 +168,7 @@ public final class ForwardPass {
                 routeOnly();
                 ws.ffn.clear();
                 plan.addBundles(experts, ws.ffn);
-                FeedForward shared = model.layer(layer).sharedExperts();
-                if (shared != null) {
-                    ws.ffn.add(shared, ws.xNorm, 0, batch.rows(), sharedOut, 0);
-                }
+                addSharedExperts();
                 ws.ffn.run(parallel);
                 combine();
             } else {

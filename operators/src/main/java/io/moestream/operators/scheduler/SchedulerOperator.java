@@ -86,7 +86,12 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
     private transient FeedbackChannel.Key channelKey;
     private transient Consumer<ExpertResult> channelConsumer;
     private transient int subtask;
+    private transient int maxParallelism;
+    /** Per Experts subtask: bundles of the current layer bound for it. */
     private transient int[] bundlesPerExpertsSubtask;
+    /** Per bundle of the current layer: the Experts subtask that owns its expert. */
+    private transient int[] bundleSubtask;
+
     private transient long passIdBase;
     private transient long passCounter;
 
@@ -192,7 +197,9 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
         logits = new float[Math.min(budget, maxSequences) * config.vocabSize()];
 
         subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        maxParallelism = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
         bundlesPerExpertsSubtask = new int[getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks()];
+        bundleSubtask = new int[Math.max(1, config.numRoutedExperts())];
         // Pass ids carry the attempt, so results of a failed attempt's passes are recognised and dropped.
         passIdBase = (long) getRuntimeContext().getTaskInfo().getAttemptNumber() << 40;
         channelKey = new FeedbackChannel.Key(
@@ -389,9 +396,7 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
     private int expertsSubtask(int layer, int expert) {
         int key = ExpertBundle.expertKey(layer, expert, Math.max(1, config.numRoutedExperts()));
         return KeyGroupRangeAssignment.assignKeyToParallelOperator(
-                key,
-                getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks(),
-                bundlesPerExpertsSubtask.length);
+                key, maxParallelism, bundlesPerExpertsSubtask.length);
     }
 
     /** Runs dense layers until the pass needs its experts (bundles sent) or reaches the end (tokens sampled). */
@@ -409,7 +414,8 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
             // How many of this layer's bundles each Experts subtask gets: it computes them together once all are in.
             Arrays.fill(bundlesPerExpertsSubtask, 0);
             for (int b = 0; b < plan.bundleCount(); b++) {
-                bundlesPerExpertsSubtask[expertsSubtask(plan.layer(), plan.bundleExpert(b))]++;
+                bundleSubtask[b] = expertsSubtask(plan.layer(), plan.bundleExpert(b));
+                bundlesPerExpertsSubtask[bundleSubtask[b]]++;
             }
             for (int b = 0; b < plan.bundleCount(); b++) {
                 ExpertBundle bundle = new ExpertBundle();
@@ -419,7 +425,7 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
                 bundle.expert = plan.bundleExpert(b);
                 bundle.bundleIndex = b;
                 bundle.rows = plan.bundleRows(b);
-                bundle.groupSize = bundlesPerExpertsSubtask[expertsSubtask(bundle.layer, bundle.expert)];
+                bundle.groupSize = bundlesPerExpertsSubtask[bundleSubtask[b]];
                 int from = plan.bundleStart(b) * hidden;
                 bundle.input = Arrays.copyOfRange(plan.input(), from, from + bundle.rows * hidden);
                 output.collect(new StreamRecord<>(bundle));
