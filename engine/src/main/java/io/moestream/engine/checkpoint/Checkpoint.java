@@ -160,6 +160,74 @@ public final class Checkpoint {
         return info;
     }
 
+    /** Reads an integer tensor (I64, I32, I16, I8, U8) as ints, checked to have {@code shape}; I64 must fit an int. */
+    public int[] readInts(String name, long... shape) throws IOException {
+        TensorInfo info = info(name, shape);
+        read.add(name);
+        ByteBuffer data = SafetensorsFile.map(info);
+        int n = Math.toIntExact(info.elementCount());
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = switch (info.dtype()) {
+                case I64 -> {
+                    long value = data.getLong(8 * i);
+                    if (value != (int) value) {
+                        throw new CheckpointException("tensor '" + name + "' in " + info.file() + " holds " + value
+                                + ", beyond the range of an int");
+                    }
+                    yield (int) value;
+                }
+                case I32 -> data.getInt(4 * i);
+                case I16 -> data.getShort(2 * i);
+                case I8 -> data.get(i);
+                case U8 -> data.get(i) & 0xFF;
+                default ->
+                    throw new CheckpointException("tensor '" + name + "' in " + info.file() + " has dtype "
+                            + info.dtype() + ", expected an integer type");
+            };
+        }
+        return out;
+    }
+
+    /**
+     * The quantisation scales stored with weight {@code name}, or null: {@code <name>_scale_inv} (DeepSeek-V3's FP8
+     * in Hugging Face's layout) or, for {@code <prefix>.weight}, {@code <prefix>.scale} (DeepSeek-V4's FP8 and FP4).
+     */
+    public String scaleOf(String name) {
+        if (has(name + "_scale_inv")) {
+            return name + "_scale_inv";
+        }
+        if (name.endsWith(".weight")) {
+            String scale = name.substring(0, name.length() - ".weight".length()) + ".scale";
+            if (has(scale)) {
+                return scale;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Checks that linear weight {@code name} holds an {@code [outFeatures, inFeatures]} matrix, in any stored form
+     * (FP4 packs two weights per byte), without reading it.
+     */
+    public void checkLinear(String name, int outFeatures, int inFeatures) throws CheckpointException {
+        TensorInfo info = tensor(name);
+        if (!isPackedFp4(info, outFeatures, inFeatures)) {
+            info(name, outFeatures, inFeatures);
+        }
+    }
+
+    /**
+     * Whether {@code info} is an FP4 weight as DeepSeek-V4 releases its routed experts: bytes (I8 or U8) of shape
+     * {@code [out, in / 2]}, two e2m1 weights each, with a {@code .scale} companion.
+     */
+    private boolean isPackedFp4(TensorInfo info, int outFeatures, int inFeatures) {
+        return (info.dtype() == DType.I8 || info.dtype() == DType.U8)
+                && Arrays.equals(info.shape(), new long[] {outFeatures, inFeatures / 2})
+                && inFeatures % 2 == 0
+                && scaleOf(info.name()) != null;
+    }
+
     /** Reads a tensor of any floating-point dtype as float32 (FP8 weights dequantised with their block scales). */
     public float[] readFloats(String name, long... shape) throws IOException {
         TensorInfo info = info(name, shape);
@@ -207,6 +275,39 @@ public final class Checkpoint {
             return new Bf16Linear(bits, outFeatures, inFeatures);
         }
         return new F32Linear(readFloats(name, outFeatures, inFeatures), outFeatures, inFeatures);
+    }
+
+    /**
+     * A linear weight {@code [outFeatures, inFeatures]} split into {@code groups} matrices of consecutive output rows,
+     * each {@code [outFeatures / groups, inFeatures]} (DeepSeek-V4's grouped output projection {@code wo_a}), in this
+     * checkpoint's {@link WeightFormat}.
+     */
+    public Linear[] linearGroups(String name, int outFeatures, int inFeatures, int groups) throws IOException {
+        if (outFeatures % groups != 0) {
+            throw new CheckpointException(
+                    "tensor '" + name + "' has " + outFeatures + " rows, not divisible into " + groups + " groups");
+        }
+        TensorInfo info = info(name, outFeatures, inFeatures);
+        int rows = outFeatures / groups;
+        int size = rows * inFeatures;
+        Linear[] out = new Linear[groups];
+        if (weightFormat == WeightFormat.STORED && info.dtype() == DType.BF16) {
+            read.add(name);
+            short[] bits = new short[Math.toIntExact(info.elementCount())];
+            SafetensorsFile.map(info).asShortBuffer().get(bits);
+            for (int g = 0; g < groups; g++) {
+                out[g] = new Bf16Linear(Arrays.copyOfRange(bits, g * size, (g + 1) * size), rows, inFeatures);
+            }
+            return out;
+        }
+        float[] values = readFloats(name, outFeatures, inFeatures);
+        for (int g = 0; g < groups; g++) {
+            float[] group = Arrays.copyOfRange(values, g * size, (g + 1) * size);
+            out[g] = weightFormat == WeightFormat.Q8
+                    ? Q8Linear.quantize(group, rows, inFeatures)
+                    : new F32Linear(group, rows, inFeatures);
+        }
+        return out;
     }
 
     /** {@code w[o][i] = fp8[o][i] * scale_inv[o / block0][i / block1]}, in float32 as DeepSeek's dequantisation. */

@@ -9,6 +9,8 @@ public enum DType {
     BF16("BF16", 2),
     /** FP8 E4M3 ("fn" variant: no infinities, one NaN pattern), as DeepSeek publishes its weights. */
     F8_E4M3("F8_E4M3", 1),
+    /** An exponent only, {@code 2^(bits - 127)} (OCP MX's E8M0): DeepSeek-V4's block scales. */
+    F8_E8M0("F8_E8M0", 1),
     F64("F64", 8),
     I64("I64", 8),
     I32("I32", 4),

@@ -44,14 +44,15 @@ public final class SafetensorsWriter {
     /**
      * One tensor to write.
      *
-     * @param dtype F32, BF16, F16 or F8_E4M3; the float values are rounded to it to nearest, ties to even
+     * @param dtype F32, BF16, F16 or F8_E4M3, to which the float values are rounded to nearest, ties to even; or an
+     *     exact form: I32 and I8 (integer values), F8_E8M0 (powers of two, stored as their biased exponent)
      * @param values called once, when the tensor is written; returns its elements in row-major order
      */
     public record Tensor(String name, DType dtype, long[] shape, Supplier<float[]> values) {
         public Tensor {
             if (dtypeRank(dtype) < 0) {
-                throw new IllegalArgumentException(
-                        "tensor '" + name + "': cannot write dtype " + dtype + " (supported: F32, BF16, F16, F8_E4M3)");
+                throw new IllegalArgumentException("tensor '" + name + "': cannot write dtype " + dtype
+                        + " (supported: F32, BF16, F16, F8_E4M3, F8_E8M0, I32, I8)");
             }
             shape = shape.clone();
             for (long dim : shape) {
@@ -172,6 +173,22 @@ public final class SafetensorsWriter {
         return (byte) (sign | Math.min(roundToMinifloat(Math.abs(value), 3, -6), 0x7E));
     }
 
+    /** A power of two as E8M0, its biased exponent; anything else is refused (the format has no mantissa). */
+    public static byte floatToE8m0(float value) {
+        int exponent = Math.getExponent(value);
+        if (!(value > 0) || Math.scalb(1f, exponent) != value || exponent + 127 < 0 || exponent + 127 > 254) {
+            throw new IllegalArgumentException(value + " is not a power of two that E8M0 holds");
+        }
+        return (byte) (exponent + 127);
+    }
+
+    private static int exactInteger(float value, int min, int max) {
+        if (value != Math.rint(value) || value < min || value > max) {
+            throw new IllegalArgumentException(value + " is not an integer in [" + min + ", " + max + "]");
+        }
+        return (int) value;
+    }
+
     /**
      * The bits of a non-negative magnitude in a binary format with {@code mantissaBits} explicit mantissa bits and
      * smallest normal exponent {@code minExponent}, rounded to nearest even, not clamped. A mantissa that rounds up
@@ -200,10 +217,14 @@ public final class SafetensorsWriter {
 
     private static int dtypeRank(DType dtype) {
         return switch (dtype) {
-            case F32 -> 3;
-            case BF16 -> 2;
-            case F16 -> 1;
-            case F8_E4M3 -> 0;
+            // The order of safetensors' Dtype enum, which its writer sorts by.
+            case I8 -> 1;
+            case F8_E4M3 -> 2;
+            case F8_E8M0 -> 3;
+            case F16 -> 4;
+            case BF16 -> 5;
+            case I32 -> 6;
+            case F32 -> 7;
             default -> -1;
         };
     }
@@ -252,11 +273,20 @@ public final class SafetensorsWriter {
                     }
                     buffer.asShortBuffer().put(halves, 0, count);
                 }
-                case F8_E4M3 -> {
+                case F8_E4M3, F8_E8M0, I8 -> {
                     for (int j = 0; j < count; j++) {
-                        bytes[j] = floatToE4m3(values[start + j]);
+                        bytes[j] = switch (dtype) {
+                            case F8_E4M3 -> floatToE4m3(values[start + j]);
+                            case F8_E8M0 -> floatToE8m0(values[start + j]);
+                            default -> (byte) exactInteger(values[start + j], Byte.MIN_VALUE, Byte.MAX_VALUE);
+                        };
                     }
                     buffer.put(buffer.position(), bytes, 0, count);
+                }
+                case I32 -> {
+                    for (int j = 0; j < count; j++) {
+                        buffer.putInt(buffer.position() + 4 * j, exactInteger(values[start + j], -(1 << 24), 1 << 24));
+                    }
                 }
                 default -> throw new AssertionError(dtype);
             }

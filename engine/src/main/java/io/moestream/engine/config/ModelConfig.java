@@ -37,7 +37,8 @@ public record ModelConfig(
         List<Integer> eosTokenIds,
         RopeConfig rope,
         RouterConfig router,
-        int[] fp8BlockSize) {
+        int[] fp8BlockSize,
+        DeepSeekV4Config v4) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -49,7 +50,11 @@ public record ModelConfig(
         return qLoraRank > 0;
     }
 
-    /** transformers' rule: layer {@code i} is MoE when {@code i >= first_k_dense_replace}. */
+    public boolean isV4() {
+        return family == ModelFamily.DEEPSEEK_V4;
+    }
+
+    /** transformers' rule: layer {@code i} is MoE when {@code i >= first_k_dense_replace} (every V4 layer is). */
     public boolean isMoeLayer(int layer) {
         return numRoutedExperts > 0 && layer >= firstKDenseReplace;
     }
@@ -88,7 +93,10 @@ public record ModelConfig(
             throw new IllegalArgumentException("missing 'model_type'");
         }
         ModelFamily family = ModelFamily.fromModelType(root.get("model_type").asText());
-        Reader r = new Reader(root);
+        ConfigReader r = new ConfigReader(root);
+        if (family == ModelFamily.DEEPSEEK_V4) {
+            return parseV4(root, r);
+        }
         boolean v3 = family == ModelFamily.DEEPSEEK_V3;
 
         if (r.bool("attention_bias", false)) {
@@ -158,30 +166,9 @@ public record ModelConfig(
         int maxPos = r.positive("max_position_embeddings", v3 ? 4096 : 2048);
         RopeConfig rope = parseRope(r, root, maxPos, v3 ? r.bool("rope_interleave", true) : true);
 
-        int[] fp8Block = null;
-        JsonNode quant = root.get("quantization_config");
-        if (quant != null && !quant.isNull()) {
-            String method = quant.path("quant_method").asText("");
-            String fmt = quant.path("fmt").asText("e4m3");
-            if (!method.equals("fp8") || !fmt.equals("e4m3")) {
-                throw new IllegalArgumentException(
-                        "quantization_config " + quant + " is not supported (only DeepSeek's fp8 e4m3 block scales)");
-            }
-            JsonNode block = quant.path("weight_block_size");
-            fp8Block = block.isArray() && block.size() == 2
-                    ? new int[] {block.get(0).asInt(), block.get(1).asInt()}
-                    : new int[] {128, 128};
-        }
+        int[] fp8Block = parseFp8Block(root);
 
-        List<Integer> eos = new ArrayList<>();
-        JsonNode eosNode = root.get("eos_token_id");
-        if (eosNode == null || eosNode.isNull()) {
-            eos.add(v3 ? 1 : 2);
-        } else if (eosNode.isArray()) {
-            eosNode.forEach(n -> eos.add(n.asInt()));
-        } else {
-            eos.add(eosNode.asInt());
-        }
+        List<Integer> eos = parseEos(root, v3 ? 1 : 2);
 
         // An explicit null means "no query compression" (V2-Lite); an absent key takes the class default.
         int qLora =
@@ -207,13 +194,117 @@ public record ModelConfig(
                 r.bool("tie_word_embeddings", false),
                 maxPos,
                 r.integer("bos_token_id", v3 ? 0 : 1),
-                List.copyOf(eos),
+                eos,
                 rope,
                 router,
-                fp8Block);
+                fp8Block,
+                null);
     }
 
-    private static RopeConfig parseRope(Reader r, JsonNode root, int maxPos, boolean interleaved) {
+    /**
+     * DeepSeek-V4 with the defaults of transformers' {@code DeepseekV4Config}. Keys it ignores are ignored here too
+     * ({@code norm_topk_prob}, {@code topk_method}, {@code n_group}, {@code n_shared_experts}: exactly one shared
+     * expert of width {@code moe_intermediate_size}, {@code num_key_value_heads}: one shared key/value head).
+     */
+    private static ModelConfig parseV4(JsonNode root, ConfigReader r) {
+        if (r.bool("attention_bias", false) || r.bool("mlp_bias", false)) {
+            throw new IllegalArgumentException("attention_bias / mlp_bias = true is not supported");
+        }
+        String act = r.string("hidden_act", "silu");
+        if (!act.equals("silu")) {
+            throw new IllegalArgumentException("hidden_act '" + act + "' is not supported (only silu)");
+        }
+        int layers = r.positive("num_hidden_layers", 43);
+        int heads = r.positive("num_attention_heads", 64);
+        int headDim = r.positive("head_dim", 512);
+        // partial_rotary_factor, else the legacy qk_rope_head_dim / head_dim, else 64/512.
+        double factor = r.has("partial_rotary_factor")
+                ? r.number("partial_rotary_factor", 0.125)
+                : r.has("qk_rope_head_dim") ? (double) r.positive("qk_rope_head_dim", 64) / headDim : 64.0 / 512;
+        int ropeDim = (int) (headDim * factor);
+        if (ropeDim % 2 != 0 || ropeDim > headDim || ropeDim < 0) {
+            throw new IllegalArgumentException("the rotary width head_dim * partial_rotary_factor = " + ropeDim
+                    + " must be even and at most head_dim " + headDim);
+        }
+        int routed = r.positive("n_routed_experts", 256);
+        int topK = r.positive("num_experts_per_tok", 6);
+        if (topK > routed) {
+            throw new IllegalArgumentException("num_experts_per_tok must be in 1.." + routed + ", got " + topK);
+        }
+        String scoring = r.string("scoring_func", "sqrtsoftplus");
+        RouterConfig.Scoring score = switch (scoring) {
+            case "sqrtsoftplus" -> RouterConfig.Scoring.SQRT_SOFTPLUS;
+            case "sigmoid" -> RouterConfig.Scoring.SIGMOID;
+            case "softmax" -> RouterConfig.Scoring.SOFTMAX;
+            default ->
+                throw new IllegalArgumentException(
+                        "scoring_func '" + scoring + "' is not supported (sqrtsoftplus, sigmoid, softmax)");
+        };
+        // V4 always renormalises the chosen weights and has no group limit.
+        RouterConfig router = new RouterConfig(
+                score, RouterConfig.Method.GREEDY, topK, 1, 1, true, r.number("routed_scaling_factor", 1.5));
+        int maxPos = r.positive("max_position_embeddings", 1048576);
+        DeepSeekV4Config v4 = DeepSeekV4Config.parse(root, r, layers, headDim, ropeDim, maxPos);
+        int moeIntermediate = r.positive("moe_intermediate_size", 2048);
+        return new ModelConfig(
+                ModelFamily.DEEPSEEK_V4,
+                r.positive("vocab_size", 129280),
+                r.positive("hidden_size", 4096),
+                moeIntermediate,
+                moeIntermediate,
+                layers,
+                heads,
+                r.positive("q_lora_rank", 1024),
+                0,
+                headDim - ropeDim,
+                ropeDim,
+                headDim,
+                routed,
+                1,
+                0,
+                r.number("rms_norm_eps", 1e-6),
+                r.bool("tie_word_embeddings", false),
+                maxPos,
+                r.integer("bos_token_id", 0),
+                parseEos(root, 1),
+                v4.mainRope(),
+                router,
+                parseFp8Block(root),
+                v4);
+    }
+
+    /** The {@code weight_block_size} of DeepSeek's FP8 {@code quantization_config}, or null when unquantised. */
+    private static int[] parseFp8Block(JsonNode root) {
+        JsonNode quant = root.get("quantization_config");
+        if (quant == null || quant.isNull()) {
+            return null;
+        }
+        String method = quant.path("quant_method").asText("");
+        String fmt = quant.path("fmt").asText("e4m3");
+        if (!method.equals("fp8") || !fmt.equals("e4m3")) {
+            throw new IllegalArgumentException(
+                    "quantization_config " + quant + " is not supported (only DeepSeek's fp8 e4m3 block scales)");
+        }
+        JsonNode block = quant.path("weight_block_size");
+        return block.isArray() && block.size() == 2
+                ? new int[] {block.get(0).asInt(), block.get(1).asInt()}
+                : new int[] {128, 128};
+    }
+
+    private static List<Integer> parseEos(JsonNode root, int fallback) {
+        List<Integer> eos = new ArrayList<>();
+        JsonNode eosNode = root.get("eos_token_id");
+        if (eosNode == null || eosNode.isNull()) {
+            eos.add(fallback);
+        } else if (eosNode.isArray()) {
+            eosNode.forEach(n -> eos.add(n.asInt()));
+        } else {
+            eos.add(eosNode.asInt());
+        }
+        return List.copyOf(eos);
+    }
+
+    private static RopeConfig parseRope(ConfigReader r, JsonNode root, int maxPos, boolean interleaved) {
         // transformers 5 folds rope_theta and rope_scaling into rope_parameters; either may be present.
         JsonNode params = root.get("rope_parameters");
         if (params == null || params.isNull()) {
@@ -223,7 +314,7 @@ public record ModelConfig(
         if (params == null || params.isNull()) {
             return new RopeConfig("default", theta, 1, maxPos, 32, 1, 0, 0, Double.NaN, true, interleaved);
         }
-        Reader p = new Reader(params);
+        ConfigReader p = new ConfigReader(params);
         String type = p.string("rope_type", p.string("type", "default")).toLowerCase(Locale.ROOT);
         theta = p.number("rope_theta", theta);
         if (type.equals("default")) {
@@ -248,60 +339,5 @@ public record ModelConfig(
                 params.hasNonNull("attention_factor") ? p.number("attention_factor", 1) : Double.NaN,
                 p.bool("truncate", true),
                 interleaved);
-    }
-
-    /** Typed access to a JSON object with defaults and errors that name the key. */
-    private record Reader(JsonNode node) {
-        int integer(String key, int fallback) {
-            JsonNode v = node.get(key);
-            if (v == null || v.isNull()) {
-                return fallback;
-            }
-            if (!v.canConvertToInt() || !v.isIntegralNumber()) {
-                throw new IllegalArgumentException("'" + key + "' must be an integer, got " + v);
-            }
-            return v.asInt();
-        }
-
-        int positive(String key, int fallback) {
-            int value = integer(key, fallback);
-            if (value <= 0) {
-                throw new IllegalArgumentException("'" + key + "' must be positive, got " + value);
-            }
-            return value;
-        }
-
-        double number(String key, double fallback) {
-            JsonNode v = node.get(key);
-            if (v == null || v.isNull()) {
-                return fallback;
-            }
-            if (!v.isNumber()) {
-                throw new IllegalArgumentException("'" + key + "' must be a number, got " + v);
-            }
-            return v.asDouble();
-        }
-
-        /** Like {@link #number}, but 0 also means "use the default", as transformers' {@code x or default}. */
-        double numberOrZeroDefault(String key, double fallback) {
-            double value = number(key, fallback);
-            return value == 0 ? fallback : value;
-        }
-
-        boolean bool(String key, boolean fallback) {
-            JsonNode v = node.get(key);
-            if (v == null || v.isNull()) {
-                return fallback;
-            }
-            if (!v.isBoolean()) {
-                throw new IllegalArgumentException("'" + key + "' must be true or false, got " + v);
-            }
-            return v.asBoolean();
-        }
-
-        String string(String key, String fallback) {
-            JsonNode v = node.get(key);
-            return v == null || v.isNull() ? fallback : v.asText();
-        }
     }
 }

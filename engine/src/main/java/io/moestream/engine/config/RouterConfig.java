@@ -3,9 +3,10 @@ package io.moestream.engine.config;
 /**
  * How a MoE layer picks its experts.
  *
- * @param scoring {@code SIGMOID} (DeepSeek-V3) or {@code SOFTMAX} (DeepSeek-V2)
- * @param method {@code NOAUX_TC} (V3: bias-corrected group-limited top-k), {@code GREEDY} or
- *     {@code GROUP_LIMITED_GREEDY} (V2)
+ * @param scoring {@code SIGMOID} (DeepSeek-V3), {@code SOFTMAX} (DeepSeek-V2) or {@code SQRT_SOFTPLUS} (DeepSeek-V4's
+ *     default)
+ * @param method {@code NOAUX_TC} (V3: bias-corrected group-limited top-k), {@code GREEDY} (V2, and V4 with its
+ *     correction bias) or {@code GROUP_LIMITED_GREEDY} (V2)
  * @param topK experts per token
  * @param groups expert groups ({@code n_group}), 1 when not grouped
  * @param topKGroups groups kept per token ({@code topk_group})
@@ -23,7 +24,9 @@ public record RouterConfig(
 
     public enum Scoring {
         SIGMOID,
-        SOFTMAX
+        SOFTMAX,
+        /** {@code sqrt(softplus(logit))}, softplus as torch's (identity above 20). */
+        SQRT_SOFTPLUS
     }
 
     public enum Method {

@@ -1,7 +1,7 @@
 package io.moestream.engine.generate;
 
-import io.moestream.engine.model.KvCache;
 import io.moestream.engine.model.MicroBatch;
+import io.moestream.engine.model.SequenceCache;
 import io.moestream.engine.sampling.Sampler;
 import io.moestream.engine.sampling.SamplingParams;
 import io.moestream.engine.tokenizer.StreamingDecoder;
@@ -21,7 +21,7 @@ public final class Sequence {
     private final SamplingParams params;
     private final Set<Integer> eosIds;
     private final int maxPositions;
-    private final KvCache cache;
+    private final SequenceCache cache;
     private final StreamingDecoder decoder;
 
     private int[] generated;
@@ -45,7 +45,7 @@ public final class Sequence {
             int[] generatedSoFar,
             SamplingParams params,
             Set<Integer> eosIds,
-            KvCache cache,
+            SequenceCache cache,
             Tokenizer tokenizer,
             int maxPositions) {
         if (prompt.length == 0) {
@@ -67,7 +67,7 @@ public final class Sequence {
         // Completion text leaves special tokens out, as OpenAI-style servers do by default.
         this.decoder = tokenizer == null ? null : tokenizer.newStreamingDecoder(true);
         this.generated = new int[Math.max(4, Math.min(params.maxTokens(), 1024))];
-        cache.truncate(0);
+        cache.reset();
         if (params.maxTokens() == 0) {
             finishReason = FinishReason.LENGTH;
         }
@@ -88,7 +88,7 @@ public final class Sequence {
         return finishReason;
     }
 
-    public KvCache cache() {
+    public SequenceCache cache() {
         return cache;
     }
 

@@ -85,7 +85,12 @@ public final class FeedForwardGroup {
             int inter = ffn.intermediateSize();
             int rows = layout[b * 4 + 1];
             int gateOff = layout[b * 4 + 3];
-            Kernels.siluMul(scratch, gateOff, scratch, gateOff + rows * inter, rows * inter);
+            if (ffn.swigluLimit() == Float.POSITIVE_INFINITY) {
+                Kernels.siluMul(scratch, gateOff, scratch, gateOff + rows * inter, rows * inter);
+            } else {
+                Kernels.siluMulClipped(
+                        scratch, gateOff, scratch, gateOff + rows * inter, rows * inter, ffn.swigluLimit());
+            }
             products.add(ffn.down(), scratch, gateOff, inter, rows, outputs[b], layout[b * 4 + 2], ffn.hiddenSize());
         }
         products.run(parallel);

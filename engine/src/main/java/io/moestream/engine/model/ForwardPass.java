@@ -1,6 +1,7 @@
 package io.moestream.engine.model;
 
 import io.moestream.engine.config.ModelConfig;
+import io.moestream.engine.model.Residual.Site;
 import io.moestream.engine.tensor.Kernels;
 import io.moestream.engine.tensor.Parallel;
 
@@ -11,16 +12,18 @@ import io.moestream.engine.tensor.Parallel;
  * <pre>
  *   begin(batch)                                   embed
  *   while (!atEnd()):
- *     attention()                                  norm, MLA over the compressed cache, residual
- *     if (!isMoeLayer()) denseMlp()                norm, MLP, residual, next layer
- *     else { plan = routeOnly();                   norm, router; bundles per expert
+ *     attention()                                  block input (norm), attention over the cache, residual
+ *     if (!isMoeLayer()) denseMlp()                block input (norm), MLP, residual, next layer
+ *     else { plan = routeOnly();                   block input (norm), router; bundles per expert
  *            ...experts fill plan.output()...      locally, or through keyBy(layer, expert)
  *            sharedExperts();                      the shared experts (in the job while the bundles are out)
  *            combine(); }                          weighted sum in rank order + shared, residual, next layer
  *   logits(out)                                    final norm, LM head for the rows that asked
  * </pre>
  *
- * The local generator and the Flink job call exactly these methods, so both give the same numbers.
+ * The families differ in their {@link Attention} (MLA, V4's windowed and compressed attention), their {@link
+ * Residual} (a plain sum, V4's hyper-connections) and their {@link Router}; the steps are the same. The local generator
+ * and the Flink job call exactly these methods, so both give the same numbers.
  */
 public final class ForwardPass {
     private final DenseModel model;
@@ -36,7 +39,7 @@ public final class ForwardPass {
         this.model = model;
         this.config = model.config();
         this.parallel = parallel;
-        this.ws = new Workspace(config, capacity);
+        this.ws = new Workspace(model, capacity);
         int topK = Math.max(1, config.router().topK());
         this.plan = new DispatchPlan(capacity, topK, config.numRoutedExperts(), config.hiddenSize());
         this.sharedOut = new float[capacity * config.hiddenSize()];
@@ -63,13 +66,11 @@ public final class ForwardPass {
                 throw new IllegalArgumentException(
                         "token id " + token + " outside the vocabulary [0, " + config.vocabSize() + ")");
             }
-            batch.cache(t).ensureCapacity(batch.position(t) + 1);
         }
         this.batch = batch;
         this.layer = 0;
-        int h = config.hiddenSize();
         for (int t = 0; t < batch.rows(); t++) {
-            model.embedding().copyRow(batch.token(t), ws.hidden, t * h);
+            ws.streams.embed(t, model.embedding(), batch.token(t));
         }
     }
 
@@ -85,21 +86,27 @@ public final class ForwardPass {
         return model.layer(layer).isMoe();
     }
 
-    /** {@code hidden += attention(input_layernorm(hidden))} for the current layer. */
+    /** {@code hidden += attention(input_layernorm(hidden))} for the current layer (through V4's streams there). */
     public void attention() {
         DecoderLayer l = model.layer(layer);
-        normRows(l.inputNorm());
-        l.attention().forward(layer, ws.xNorm, batch, ws.blockOut, ws, parallel);
-        addRows(ws.blockOut);
+        ws.streams.blockInput(
+                layer, Site.ATTENTION, batch.rows(), l.inputNorm(), config.rmsNormEps(), ws.xNorm, parallel);
+        l.attention().forward(layer, ws.xNorm, batch, ws.blockOut, ws.attention, parallel);
+        ws.streams.blockOutput(layer, Site.ATTENTION, batch.rows(), ws.blockOut);
     }
 
     /** {@code hidden += mlp(post_attention_layernorm(hidden))}; moves to the next layer. */
     public void denseMlp() {
         DecoderLayer l = model.layer(layer);
-        normRows(l.postAttentionNorm());
+        feedForwardInput(l);
         ws.ffn.forward(l.denseMlp(), ws.xNorm, 0, batch.rows(), ws.blockOut, 0, parallel);
-        addRows(ws.blockOut);
+        ws.streams.blockOutput(layer, Site.FEED_FORWARD, batch.rows(), ws.blockOut);
         nextLayer();
+    }
+
+    private void feedForwardInput(DecoderLayer l) {
+        ws.streams.blockInput(
+                layer, Site.FEED_FORWARD, batch.rows(), l.postAttentionNorm(), config.rmsNormEps(), ws.xNorm, parallel);
     }
 
     /**
@@ -109,9 +116,9 @@ public final class ForwardPass {
      */
     public DispatchPlan routeOnly() {
         DecoderLayer l = model.layer(layer);
-        normRows(l.postAttentionNorm());
+        feedForwardInput(l);
         int rows = batch.rows();
-        l.router().route(ws.xNorm, rows, ws.routerLogits, ws.expertIds, ws.expertWeights, parallel);
+        l.router().route(ws.xNorm, batch, rows, ws.routerLogits, ws.expertIds, ws.expertWeights, parallel);
         plan.build(layer, rows, ws.expertIds, ws.xNorm, config.numRoutedExperts());
         return plan;
     }
@@ -154,7 +161,7 @@ public final class ForwardPass {
                 Kernels.add(sharedOut, t * h, moe, t * h, h);
             }
         }
-        addRows(moe);
+        ws.streams.blockOutput(layer, Site.FEED_FORWARD, batch.rows(), moe);
         nextLayer();
     }
 
@@ -189,7 +196,7 @@ public final class ForwardPass {
         int n = 0;
         for (int t = 0; t < batch.rows(); t++) {
             if (batch.wantsLogits(t)) {
-                Kernels.rmsNorm(ws.hidden, t * h, model.finalNorm(), config.rmsNormEps(), ws.xNorm, n * h, h);
+                ws.streams.headInput(t, model.finalNorm(), config.rmsNormEps(), ws.xNorm, n * h);
                 n++;
             }
         }
@@ -201,20 +208,9 @@ public final class ForwardPass {
         layer++;
         if (atEnd()) {
             for (int t = 0; t < batch.rows(); t++) {
-                KvCache cache = batch.cache(t);
+                SequenceCache cache = batch.cache(t);
                 cache.setLength(Math.max(cache.length(), batch.position(t) + 1));
             }
         }
-    }
-
-    private void normRows(float[] weight) {
-        int h = config.hiddenSize();
-        for (int t = 0; t < batch.rows(); t++) {
-            Kernels.rmsNorm(ws.hidden, t * h, weight, config.rmsNormEps(), ws.xNorm, t * h, h);
-        }
-    }
-
-    private void addRows(float[] delta) {
-        Kernels.add(delta, 0, ws.hidden, 0, batch.rows() * config.hiddenSize());
     }
 }

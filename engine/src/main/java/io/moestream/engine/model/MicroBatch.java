@@ -9,13 +9,13 @@ public final class MicroBatch {
     private int rows;
     private int[] tokens;
     private int[] positions;
-    private KvCache[] caches;
+    private SequenceCache[] caches;
     private boolean[] wantsLogits;
 
     public MicroBatch(int capacity) {
         tokens = new int[capacity];
         positions = new int[capacity];
-        caches = new KvCache[capacity];
+        caches = new SequenceCache[capacity];
         wantsLogits = new boolean[capacity];
     }
 
@@ -25,7 +25,7 @@ public final class MicroBatch {
     }
 
     /** Appends a row; {@code logits} asks for this row's next-token logits. Returns the row index. */
-    public int add(int token, int position, KvCache cache, boolean logits) {
+    public int add(int token, int position, SequenceCache cache, boolean logits) {
         if (rows == tokens.length) {
             int grown = Math.max(1, rows * 2);
             tokens = java.util.Arrays.copyOf(tokens, grown);
@@ -52,7 +52,7 @@ public final class MicroBatch {
         return positions[row];
     }
 
-    public KvCache cache(int row) {
+    public SequenceCache cache(int row) {
         return caches[row];
     }
 

@@ -70,9 +70,8 @@ public final class Model implements ExpertProvider {
         return total;
     }
 
-    /** A KV cache for one sequence of this model. */
-    public KvCache newCache(int initialCapacity) {
-        ModelConfig c = config();
-        return new KvCache(c.numLayers(), c.kvLoraRank(), c.qkRopeHeadDim(), initialCapacity);
+    /** An empty cache for one sequence of this model. */
+    public SequenceCache newCache(int initialCapacity) {
+        return dense.newCache(initialCapacity);
     }
 }

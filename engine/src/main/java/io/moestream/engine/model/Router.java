@@ -5,24 +5,49 @@ import io.moestream.engine.tensor.F32Linear;
 import io.moestream.engine.tensor.Parallel;
 
 /**
- * Picks each token's routed experts and their weights, as transformers' DeepSeek-V3 and -V2 routers do. The chosen
- * experts are returned in rank order (best choice first, ties to the lower expert index), the order in which the
- * combine adds their outputs (DESIGN.md section 3).
+ * Picks each token's routed experts and their weights, as transformers' DeepSeek-V2, -V3 and -V4 routers do. The
+ * chosen experts are returned in rank order (best choice first, ties to the lower expert index; a hash layer's in
+ * its table's order), the order in which the combine adds their outputs (DESIGN.md section 3).
  */
 public final class Router {
     private final RouterConfig config;
     /** The gate, {@code [experts, hidden]}, in float32 as transformers casts it. */
     private final F32Linear gate;
-    /** DeepSeek-V3's {@code e_score_correction_bias}: shifts the selection only, never the weights. */
+    /** DeepSeek-V3's and -V4's {@code e_score_correction_bias}: shifts the selection only, never the weights. */
     private final float[] correctionBias;
+
+    /**
+     * DeepSeek-V4's hash routing ({@code hash_moe} layers): {@code tokenExperts[token * topK + k]} is the k-th expert
+     * of a token id, a frozen table ({@code tid2eid}) instead of a learned choice; null for a learned router.
+     */
+    private final int[] tokenExperts;
 
     private final int experts;
 
-    public Router(RouterConfig config, F32Linear gate, float[] correctionBias) {
+    /**
+     * @param correctionBias the selection bias, or null
+     * @param tokenExperts the {@code [vocab, topK]} table of a hash-routed layer, or null
+     */
+    public Router(RouterConfig config, F32Linear gate, float[] correctionBias, int[] tokenExperts) {
         this.config = config;
         this.gate = gate;
         this.correctionBias = correctionBias;
+        this.tokenExperts = tokenExperts;
         this.experts = gate.outFeatures();
+        if (tokenExperts != null) {
+            for (int id : tokenExperts) {
+                if (id < 0 || id >= experts) {
+                    throw new IllegalArgumentException("hash routing table names expert " + id + " of " + experts);
+                }
+            }
+        }
+    }
+
+    /** Bytes of weights held. */
+    public long bytes() {
+        return gate.bytes()
+                + (correctionBias == null ? 0 : 4L * correctionBias.length)
+                + (tokenExperts == null ? 0 : 4L * tokenExperts.length);
     }
 
     public int topK() {
@@ -30,22 +55,39 @@ public final class Router {
     }
 
     /**
-     * Routes {@code rows} normalised hidden states: writes {@code expertIds[t*topK + k]} and {@code
-     * weights[t*topK + k]}. {@code logits} needs {@code rows * experts} floats.
+     * Routes the {@code rows} normalised hidden states of {@code batch}: writes {@code expertIds[t*topK + k]} and
+     * {@code weights[t*topK + k]}. {@code logits} needs {@code rows * experts} floats.
      */
-    public void route(float[] hidden, int rows, float[] logits, int[] expertIds, float[] weights, Parallel parallel) {
+    public void route(
+            float[] hidden,
+            MicroBatch batch,
+            int rows,
+            float[] logits,
+            int[] expertIds,
+            float[] weights,
+            Parallel parallel) {
         gate.forward(hidden, 0, gate.inFeatures(), rows, logits, 0, experts, parallel);
         Buffers buffers = BUFFERS.get();
         float[] scores = buffers.floats(0, experts);
         float[] choice = buffers.floats(1, experts);
         for (int t = 0; t < rows; t++) {
-            routeRow(logits, t * experts, scores, choice, expertIds, weights, t * config.topK(), buffers);
+            routeRow(
+                    logits,
+                    t * experts,
+                    batch.token(t),
+                    scores,
+                    choice,
+                    expertIds,
+                    weights,
+                    t * config.topK(),
+                    buffers);
         }
     }
 
     private void routeRow(
             float[] logits,
             int off,
+            int token,
             float[] scores,
             float[] choice,
             int[] ids,
@@ -53,19 +95,30 @@ public final class Router {
             int outOff,
             Buffers buffers) {
         int k = config.topK();
-        if (config.scoring() == RouterConfig.Scoring.SIGMOID) {
+        switch (config.scoring()) {
+            case SIGMOID -> {
+                for (int e = 0; e < experts; e++) {
+                    scores[e] = (float) (1.0 / (1.0 + Math.exp(-logits[off + e])));
+                }
+            }
+            case SQRT_SOFTPLUS -> {
+                for (int e = 0; e < experts; e++) {
+                    scores[e] = sqrtSoftplus(logits[off + e]);
+                }
+            }
+            case SOFTMAX -> softmax(logits, off, scores);
+        }
+        if (tokenExperts != null) {
+            System.arraycopy(tokenExperts, token * k, ids, outOff, k);
+        } else {
             for (int e = 0; e < experts; e++) {
-                scores[e] = (float) (1.0 / (1.0 + Math.exp(-logits[off + e])));
                 choice[e] = scores[e] + (correctionBias == null ? 0f : correctionBias[e]);
             }
-        } else {
-            softmax(logits, off, scores);
-            System.arraycopy(scores, 0, choice, 0, experts);
+            if (config.method() != RouterConfig.Method.GREEDY) {
+                maskGroups(choice, buffers);
+            }
+            topK(choice, experts, k, ids, outOff);
         }
-        if (config.method() != RouterConfig.Method.GREEDY) {
-            maskGroups(choice, buffers);
-        }
-        topK(choice, experts, k, ids, outOff);
         double sum = 0;
         for (int i = 0; i < k; i++) {
             weights[outOff + i] = scores[ids[outOff + i]];
@@ -133,6 +186,15 @@ public final class Router {
             }
         }
         return false;
+    }
+
+    /**
+     * {@code sqrt(softplus(x))} in float32 as torch computes it: softplus is {@code log1p(exp(x))}, and {@code x}
+     * itself above 20. StrictMath, so every JVM and CPU gives the same bits.
+     */
+    static float sqrtSoftplus(float x) {
+        float softplus = x > 20f ? x : (float) StrictMath.log1p(StrictMath.exp(x));
+        return (float) Math.sqrt(softplus);
     }
 
     private void softmax(float[] logits, int off, float[] out) {

@@ -35,7 +35,7 @@ final class DeepSeekLayout {
             if (config.isMoeLayer(layer)) {
                 addMoe(prefix + "mlp.");
             } else {
-                addMlp(prefix + "mlp.", config.intermediateSize());
+                addMlp(prefix + "mlp.", config.intermediateSize(), Kind.PROJECTION);
             }
             add(prefix + "input_layernorm.weight", Kind.NORM, hidden);
             add(prefix + "post_attention_layernorm.weight", Kind.NORM, hidden);
@@ -66,22 +66,25 @@ final class DeepSeekLayout {
     private void addMoe(String prefix) {
         int experts = config.numRoutedExperts();
         for (int expert = 0; expert < experts; expert++) {
-            addMlp(prefix + "experts." + expert + ".", config.moeIntermediateSize());
+            addMlp(prefix + "experts." + expert + ".", config.moeIntermediateSize(), Kind.EXPERT);
         }
         add(prefix + "gate.weight", Kind.ROUTER, experts, config.hiddenSize());
         if (config.family() == ModelFamily.DEEPSEEK_V3) {
             add(prefix + "gate.e_score_correction_bias", Kind.ROUTER_BIAS, experts);
         }
         if (config.numSharedExperts() > 0) {
-            addMlp(prefix + "shared_experts.", config.moeIntermediateSize() * config.numSharedExperts());
+            addMlp(
+                    prefix + "shared_experts.",
+                    config.moeIntermediateSize() * config.numSharedExperts(),
+                    Kind.PROJECTION);
         }
     }
 
-    private void addMlp(String prefix, int intermediate) {
+    private void addMlp(String prefix, int intermediate, Kind kind) {
         int hidden = config.hiddenSize();
-        add(prefix + "gate_proj.weight", Kind.PROJECTION, intermediate, hidden);
-        add(prefix + "up_proj.weight", Kind.PROJECTION, intermediate, hidden);
-        add(prefix + "down_proj.weight", Kind.PROJECTION, hidden, intermediate);
+        add(prefix + "gate_proj.weight", kind, intermediate, hidden);
+        add(prefix + "up_proj.weight", kind, intermediate, hidden);
+        add(prefix + "down_proj.weight", kind, hidden, intermediate);
     }
 
     private void add(String name, Kind kind, long... shape) {

@@ -3,9 +3,12 @@ package io.moestream.engine.synth;
 /**
  * DeepSeek's FP8 weight format: each {@code blockRows x blockCols} block of a {@code [rows, cols]} weight (partial
  * blocks at the edges) has {@code scale_inv = amax / 448}, and the stored E4M3 values are {@code w / scale_inv}, so
- * a reader restores {@code w ~ e4m3 * scale_inv}.
+ * a reader restores {@code w ~ e4m3 * scale_inv}. DeepSeek-V4 ({@code scale_fmt: ue8m0}) rounds each scale up to a
+ * power of two, stored as its exponent (E8M0).
+ *
+ * @param powerOfTwo whether scales are powers of two (V4's ue8m0)
  */
-record Fp8BlockQuantizer(int blockRows, int blockCols) {
+record Fp8BlockQuantizer(int blockRows, int blockCols, boolean powerOfTwo) {
     /** The largest finite E4M3 value. */
     private static final float E4M3_MAX = 448f;
 
@@ -26,7 +29,8 @@ record Fp8BlockQuantizer(int blockRows, int blockCols) {
             }
         }
         for (int i = 0; i < amax.length; i++) {
-            amax[i] = amax[i] > 0 ? amax[i] / E4M3_MAX : 1f; // an all-zero block stores zeros with any scale
+            float scale = amax[i] > 0 ? amax[i] / E4M3_MAX : 1f; // an all-zero block stores zeros with any scale
+            amax[i] = powerOfTwo ? powerOfTwoAtLeast(scale) : scale;
         }
         return amax;
     }
@@ -43,6 +47,12 @@ record Fp8BlockQuantizer(int blockRows, int blockCols) {
             }
         }
         return out;
+    }
+
+    /** The smallest power of two not below {@code value}, so that the block's largest weight still fits. */
+    static float powerOfTwoAtLeast(float value) {
+        float power = Math.scalb(1f, Math.getExponent(value));
+        return power < value ? 2 * power : power;
     }
 
     private static int ceilDiv(int a, int b) {

@@ -4,8 +4,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * The configs of the synthetic models, written with the keys and values DeepSeek publishes (DeepSeek-V3's and
- * DeepSeek-V2-Lite's {@code config.json}), only smaller. Both families use DeepSeek-V3's vocabulary and tokenizer.
+ * The configs of the synthetic models, written with the keys and values DeepSeek publishes (DeepSeek-V3's,
+ * DeepSeek-V2-Lite's and DeepSeek-V4's {@code config.json}), only smaller. All families use DeepSeek-V3's vocabulary
+ * and tokenizer (V4 keeps its 129,280 tokens).
  */
 final class Presets {
     private static final int DEEPSEEK_V3_VOCAB = 129280;
@@ -21,9 +22,10 @@ final class Presets {
         return switch (architecture) {
             case "deepseek_v3" -> deepSeekV3(tiny);
             case "deepseek_v2" -> deepSeekV2(tiny);
+            case "deepseek_v4" -> deepSeekV4(tiny);
             default ->
-                throw new IllegalArgumentException(
-                        "unknown synthetic model architecture '" + architecture + "' (deepseek_v3, deepseek_v2)");
+                throw new IllegalArgumentException("unknown synthetic model architecture '" + architecture
+                        + "' (deepseek_v3, deepseek_v2, deepseek_v4)");
         };
     }
 
@@ -62,6 +64,75 @@ final class Presets {
         config.put("routed_scaling_factor", 1.0);
         config.put("n_shared_experts", tiny ? 1 : 2);
         config.set("rope_scaling", yarn(0.707));
+        return config;
+    }
+
+    /**
+     * DeepSeek-V4 in its release's config style (legacy {@code compress_ratios} with one trailing entry for the
+     * multi-token-prediction block, {@code num_hash_layers}, {@code qk_rope_head_dim}, flat YaRN {@code rope_scaling}
+     * for the compressed branches). Tiny has one layer of each attention type and compresses HCA windows of 8 tokens
+     * instead of 128 ({@code compress_rate_hca}), so that short prompts already reach its compressed entries; small
+     * keeps the released rates (4 and 128), two sliding layers first as V4-Flash, and the released FP8 format's
+     * shapes (every width a multiple of 32 for FP4 experts).
+     */
+    private static ObjectNode deepSeekV4(boolean tiny) {
+        ObjectNode config = JsonNodeFactory.instance.objectNode();
+        config.putArray("architectures").add("DeepseekV4ForCausalLM");
+        config.put("model_type", "deepseek_v4");
+        config.put("vocab_size", DEEPSEEK_V3_VOCAB);
+        config.put("hidden_size", tiny ? 64 : 256);
+        config.put("moe_intermediate_size", tiny ? 32 : 128);
+        config.put("num_hidden_layers", tiny ? 4 : 6);
+        var ratios = config.putArray("compress_ratios");
+        for (int ratio : tiny ? new int[] {0, 4, 128, 4, 0} : new int[] {0, 0, 4, 128, 4, 128, 0}) {
+            ratios.add(ratio);
+        }
+        if (tiny) {
+            config.put("compress_rate_hca", 8);
+        }
+        config.put("num_hash_layers", tiny ? 1 : 2);
+        config.put("num_attention_heads", tiny ? 4 : 8);
+        config.put("num_key_value_heads", 1);
+        config.put("head_dim", tiny ? 32 : 128);
+        config.put("qk_rope_head_dim", tiny ? 16 : 64);
+        config.put("q_lora_rank", tiny ? 32 : 128);
+        config.put("o_groups", tiny ? 2 : 4);
+        config.put("o_lora_rank", tiny ? 16 : 64);
+        config.put("sliding_window", tiny ? 8 : 128);
+        config.put("index_n_heads", tiny ? 4 : 8);
+        config.put("index_head_dim", tiny ? 32 : 64);
+        config.put("index_topk", tiny ? 4 : 64);
+        config.put("n_routed_experts", tiny ? 8 : 16);
+        config.put("num_experts_per_tok", tiny ? 2 : 4);
+        config.put("n_shared_experts", 1);
+        config.put("scoring_func", "sqrtsoftplus");
+        config.put("topk_method", "noaux_tc");
+        config.put("norm_topk_prob", true);
+        config.put("routed_scaling_factor", 1.5);
+        config.put("swiglu_limit", 10.0);
+        config.put("hc_mult", tiny ? 2 : 4);
+        config.put("hc_sinkhorn_iters", 20);
+        config.put("hc_eps", 1e-6);
+        config.put("hidden_act", "silu");
+        config.put("rms_norm_eps", 1e-6);
+        config.put("initializer_range", 0.02);
+        config.put("max_position_embeddings", 1048576);
+        config.put("rope_theta", 10000);
+        config.put("compress_rope_theta", 160000);
+        ObjectNode rope = config.putObject("rope_scaling");
+        rope.put("type", "yarn");
+        rope.put("factor", 16);
+        rope.put("original_max_position_embeddings", 65536);
+        rope.put("beta_fast", 32);
+        rope.put("beta_slow", 1);
+        config.put("num_nextn_predict_layers", 0);
+        config.put("attention_bias", false);
+        config.put("attention_dropout", 0.0);
+        config.put("tie_word_embeddings", false);
+        config.put("bos_token_id", 0);
+        config.put("eos_token_id", 1);
+        config.put("use_cache", true);
+        config.put("torch_dtype", "bfloat16");
         return config;
     }
 

@@ -73,12 +73,15 @@ public final class SyntheticModel {
 
     private static List<Tensor> tensors(ModelConfig model, long seed) {
         int[] fp8Block = model.fp8BlockSize();
-        Fp8BlockQuantizer quantizer = fp8Block == null ? null : new Fp8BlockQuantizer(fp8Block[0], fp8Block[1]);
+        Fp8BlockQuantizer quantizer =
+                fp8Block == null ? null : new Fp8BlockQuantizer(fp8Block[0], fp8Block[1], model.isV4());
         List<Tensor> tensors = new ArrayList<>();
-        for (SyntheticWeight weight : DeepSeekLayout.of(model)) {
-            if (quantizer == null || weight.kind() != SyntheticWeight.Kind.PROJECTION) {
-                tensors.add(
-                        new Tensor(weight.name(), weight.kind().dtype(), weight.shape(), () -> weight.values(seed)));
+        List<SyntheticWeight> layout = model.isV4() ? DeepSeekV4Layout.of(model) : DeepSeekLayout.of(model);
+        for (SyntheticWeight weight : layout) {
+            boolean quantized =
+                    weight.kind() == SyntheticWeight.Kind.PROJECTION || weight.kind() == SyntheticWeight.Kind.EXPERT;
+            if (quantizer == null || !quantized) {
+                tensors.add(new Tensor(weight.name(), weight.dtype(), weight.shape(), () -> weight.values(seed)));
                 continue;
             }
             // The weight is generated once for its values and once for its scales: cheaper than holding it.
@@ -90,12 +93,17 @@ public final class SyntheticModel {
                     weight.shape(),
                     () -> quantizer.scaled(weight.values(seed), rows, cols)));
             tensors.add(new Tensor(
-                    weight.name() + "_scale_inv",
-                    DType.F32,
+                    model.isV4() ? scaleName(weight.name()) : weight.name() + "_scale_inv",
+                    model.isV4() ? DType.F8_E8M0 : DType.F32,
                     quantizer.scaleShape(rows, cols),
                     () -> quantizer.scaleInverses(weight.values(seed), rows, cols)));
         }
         return tensors;
+    }
+
+    /** DeepSeek-V4 names a weight's scales {@code <prefix>.scale} for {@code <prefix>.weight}. */
+    private static String scaleName(String weightName) {
+        return weightName.substring(0, weightName.length() - ".weight".length()) + ".scale";
     }
 
     private static ObjectNode generationConfig(ModelConfig model) {

@@ -85,18 +85,60 @@ public final class Kernels {
     }
 
     /**
+     * transformers' unweighted RMSNorm: {@code out = x * rsqrt(mean(x^2) + eps)}, the sum of squares a canonical
+     * {@link #dot}.
+     */
+    public static void rmsNormUnweighted(float[] x, int xOff, double eps, float[] out, int outOff, int n) {
+        float meanSquare = dot(x, xOff, x, xOff, n) / n;
+        float inv = (float) (1.0 / Math.sqrt((double) (meanSquare + (float) eps)));
+        int vn = n & ~(LANES - 1);
+        FloatVector vinv = broadcast(inv);
+        for (int i = 0; i < vn; i += LANES) {
+            FloatVector.fromArray(F, x, xOff + i).mul(vinv).intoArray(out, outOff + i);
+        }
+        for (int i = vn; i < n; i++) {
+            out[outOff + i] = x[xOff + i] * inv;
+        }
+    }
+
+    /** {@code y[yOff..+n) = a * x[xOff..+n)}. */
+    public static void scale(float a, float[] x, int xOff, float[] y, int yOff, int n) {
+        int vn = n & ~(LANES - 1);
+        FloatVector va = FloatVector.broadcast(F, a);
+        for (int i = 0; i < vn; i += LANES) {
+            FloatVector.fromArray(F, x, xOff + i).mul(va).intoArray(y, yOff + i);
+        }
+        for (int i = vn; i < n; i++) {
+            y[yOff + i] = a * x[xOff + i];
+        }
+    }
+
+    /**
+     * Softmax of {@code s[off..off+n)} followed by one more logit {@code sink} that takes its share of the
+     * probability and is then dropped (DeepSeek-V4's and gpt-oss' attention sinks): {@code e^(s - max) / (sum +
+     * e^(sink - max))} with {@code max} over both; the sum in the order of {@link #softmax}, the sink's term last.
+     */
+    public static void softmaxWithSink(float[] s, int off, int n, float sink) {
+        softmax(s, off, n, true, sink);
+    }
+
+    /**
      * Softmax of {@code s[off..off+n)} in place: {@code e^(s - max) / sum}, with {@link #exp}; the sum in the order of
      * {@link #dot} (8 lanes, fixed tree, then the tail).
      */
     public static void softmax(float[] s, int off, int n) {
+        softmax(s, off, n, false, 0f);
+    }
+
+    private static void softmax(float[] s, int off, int n, boolean withSink, float sink) {
         int vn = n & ~(LANES - 1);
-        float max = Float.NEGATIVE_INFINITY;
+        float max = withSink ? sink : Float.NEGATIVE_INFINITY;
         if (vn > 0) {
             FloatVector m = FloatVector.fromArray(F, s, off);
             for (int i = LANES; i < vn; i += LANES) {
                 m = m.max(FloatVector.fromArray(F, s, off + i));
             }
-            max = m.reduceLanes(VectorOperators.MAX);
+            max = Math.max(max, m.reduceLanes(VectorOperators.MAX));
         }
         for (int i = vn; i < n; i++) {
             max = Math.max(max, s[off + i]);
@@ -112,6 +154,9 @@ public final class Kernels {
         for (int i = vn; i < n; i++) {
             s[off + i] = exp(s[off + i] - max);
             sum += s[off + i];
+        }
+        if (withSink) {
+            sum += exp(sink - max);
         }
         float inv = 1f / sum;
         FloatVector vinv = broadcast(inv);
@@ -149,6 +194,27 @@ public final class Kernels {
         for (int i = vn; i < n; i++) {
             float g = gate[gOff + i];
             gate[gOff + i] = g / (exp(-g) + 1f) * up[uOff + i];
+        }
+    }
+
+    /**
+     * DeepSeek-V4's clipped SwiGLU: {@code gate[i] = silu(min(gate[i], limit)) * clamp(up[i], -limit, limit)}, with
+     * the silu of {@link #siluMul}.
+     */
+    public static void siluMulClipped(float[] gate, int gOff, float[] up, int uOff, int n, float limit) {
+        int vn = n & ~(LANES - 1);
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        FloatVector hi = FloatVector.broadcast(F, limit);
+        FloatVector lo = FloatVector.broadcast(F, -limit);
+        for (int i = 0; i < vn; i += LANES) {
+            FloatVector g = FloatVector.fromArray(F, gate, gOff + i).min(hi);
+            FloatVector u = FloatVector.fromArray(F, up, uOff + i).max(lo).min(hi);
+            g.div(exp(g.neg()).add(one)).mul(u).intoArray(gate, gOff + i);
+        }
+        for (int i = vn; i < n; i++) {
+            float g = Math.min(gate[gOff + i], limit);
+            float u = Math.min(Math.max(up[uOff + i], -limit), limit);
+            gate[gOff + i] = g / (exp(-g) + 1f) * u;
         }
     }
 

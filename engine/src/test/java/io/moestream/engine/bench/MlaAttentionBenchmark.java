@@ -3,9 +3,9 @@ package io.moestream.engine.bench;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.moestream.engine.config.ModelConfig;
 import io.moestream.engine.model.ForwardPass;
-import io.moestream.engine.model.KvCache;
 import io.moestream.engine.model.MicroBatch;
 import io.moestream.engine.model.Model;
+import io.moestream.engine.model.mla.KvCache;
 import io.moestream.engine.synth.SyntheticModel;
 import io.moestream.engine.tensor.Parallel;
 import java.io.IOException;
@@ -70,7 +70,7 @@ public class MlaAttentionBenchmark {
         SplittableRandom random = new SplittableRandom(7);
         float[] entry = RandomWeights.floats(random, c.kvLoraRank() + c.qkRopeHeadDim());
         for (int t = 0; t < rows; t++) {
-            KvCache cache = model.newCache(CACHED_POSITIONS + 1);
+            KvCache cache = (KvCache) model.newCache(CACHED_POSITIONS + 1);
             for (int p = 0; p < CACHED_POSITIONS; p++) {
                 cache.write(0, p, entry, 0, c.kvLoraRank());
             }

@@ -1,6 +1,7 @@
 package io.moestream.engine.bench;
 
 import io.moestream.engine.config.RouterConfig;
+import io.moestream.engine.model.MicroBatch;
 import io.moestream.engine.model.Router;
 import io.moestream.engine.tensor.F32Linear;
 import io.moestream.engine.tensor.Parallel;
@@ -43,6 +44,9 @@ public class RouterBenchmark {
     public int threads;
 
     private Router router;
+    /** The rows' token ids (a learned router does not read them). */
+    private MicroBatch tokens;
+
     private float[] hidden;
     private float[] logits;
     private int[] expertIds;
@@ -55,7 +59,11 @@ public class RouterBenchmark {
         RouterConfig config =
                 new RouterConfig(RouterConfig.Scoring.SIGMOID, RouterConfig.Method.NOAUX_TC, TOP_K, 8, 4, true, 2.5);
         float[] gate = RandomWeights.floats(random, EXPERTS * HIDDEN);
-        router = new Router(config, new F32Linear(gate, EXPERTS, HIDDEN), RandomWeights.floats(random, EXPERTS));
+        router = new Router(config, new F32Linear(gate, EXPERTS, HIDDEN), RandomWeights.floats(random, EXPERTS), null);
+        tokens = new MicroBatch(rows);
+        for (int t = 0; t < rows; t++) {
+            tokens.add(t, t, null, false);
+        }
         hidden = RandomWeights.floats(random, rows * HIDDEN);
         logits = new float[rows * EXPERTS];
         expertIds = new int[rows * TOP_K];
@@ -70,7 +78,7 @@ public class RouterBenchmark {
 
     @Benchmark
     public int[] route(Work work) {
-        router.route(hidden, rows, logits, expertIds, weights, parallel);
+        router.route(hidden, tokens, rows, logits, expertIds, weights, parallel);
         // The gate GEMM dominates the arithmetic; its weights and the hidden rows are what is read.
         work.add(2L * rows * EXPERTS * HIDDEN, 4L * EXPERTS * HIDDEN + 4L * rows * HIDDEN);
         return expertIds;

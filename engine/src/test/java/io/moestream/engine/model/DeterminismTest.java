@@ -50,14 +50,14 @@ class DeterminismTest {
         int vocab = model.config().vocabSize();
         SplittableRandom random = new SplittableRandom(11);
         List<int[]> others = new ArrayList<>();
-        List<KvCache> otherCaches = new ArrayList<>();
+        List<SequenceCache> otherCaches = new ArrayList<>();
         int[] otherFed = new int[companions];
         for (int i = 0; i < companions; i++) {
             // Lengths 3..40: some still in prefill when the target decodes, some already decoding.
             others.add(randomTokens(random, 3 + random.nextInt(38), vocab));
             otherCaches.add(model.newCache(8));
         }
-        KvCache cache = model.newCache(8);
+        SequenceCache cache = model.newCache(8);
         int capacity = chunk == Integer.MAX_VALUE ? prompt.length + companions * 5 : chunk + companions * 5;
         ForwardPass pass = new ForwardPass(model.dense(), Math.max(capacity, prompt.length), parallel);
         MicroBatch batch = new MicroBatch(capacity);

@@ -84,7 +84,7 @@ class ReferenceFidelityTest {
     /** Logits at every prompt position from one pass over the prompt. */
     static float[] promptLogits(Model model, int[] prompt, Parallel parallel) {
         int vocab = model.config().vocabSize();
-        KvCache cache = model.newCache(prompt.length);
+        SequenceCache cache = model.newCache(prompt.length);
         MicroBatch batch = new MicroBatch(prompt.length);
         for (int p = 0; p < prompt.length; p++) {
             batch.add(prompt[p], p, cache, true);
@@ -99,7 +99,7 @@ class ReferenceFidelityTest {
     /** Prefill, then one decode step per new token, argmax each time. */
     static int[] greedy(Model model, int[] prompt, int newTokens, Parallel parallel) {
         int vocab = model.config().vocabSize();
-        KvCache cache = model.newCache(4);
+        SequenceCache cache = model.newCache(4);
         ForwardPass pass = new ForwardPass(model.dense(), prompt.length, parallel);
         MicroBatch batch = new MicroBatch(prompt.length);
         float[] logits = new float[vocab];

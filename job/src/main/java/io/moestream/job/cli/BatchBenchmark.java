@@ -5,8 +5,8 @@ import io.moestream.engine.model.DenseModel;
 import io.moestream.engine.model.ExpertProvider;
 import io.moestream.engine.model.FeedForward;
 import io.moestream.engine.model.ForwardPass;
-import io.moestream.engine.model.KvCache;
 import io.moestream.engine.model.MicroBatch;
+import io.moestream.engine.model.SequenceCache;
 import io.moestream.engine.sampling.Sampler;
 import io.moestream.engine.tensor.Parallel;
 import java.util.SplittableRandom;
@@ -81,10 +81,9 @@ final class BatchBenchmark {
         ModelConfig config = dense.config();
         int vocab = config.vocabSize();
         int[][] prompts = prompts(batch, promptLen, vocab, seed);
-        KvCache[] caches = new KvCache[batch];
+        SequenceCache[] caches = new SequenceCache[batch];
         for (int s = 0; s < batch; s++) {
-            caches[s] =
-                    new KvCache(config.numLayers(), config.kvLoraRank(), config.qkRopeHeadDim(), promptLen + genLen);
+            caches[s] = dense.newCache(promptLen + genLen);
         }
         int[][] generated = new int[batch][genLen + 1];
         ForwardPass pass = new ForwardPass(dense, Math.max(prefillRows, batch), parallel);

@@ -166,11 +166,10 @@ final class BenchCommand implements Callable<Integer> {
         }
         PrintWriter err = spec.commandLine().getErr();
         WeightFormat format = quant.format();
-        ModelCost.Tables tables = ModelCost.Tables.load(dir.path(), config, format);
         // The Flink job's TaskManager-wide store: the bare engine and the dataflow share one copy of the weights.
         ModelStore store = ModelStore.get(dir.path().toString(), format);
         DenseModel dense = store.dense();
-        ModelCost cost = ModelCost.of(dense, tables);
+        ModelCost cost = ModelCost.of(dense);
         FlinkBenchmark flink = throughFlink
                 ? new FlinkBenchmark(
                         dir.path(),

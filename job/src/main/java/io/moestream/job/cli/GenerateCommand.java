@@ -8,9 +8,9 @@ import io.moestream.engine.generate.GenerationRequest;
 import io.moestream.engine.generate.GenerationResult;
 import io.moestream.engine.generate.LocalGenerator;
 import io.moestream.engine.model.ForwardPass;
-import io.moestream.engine.model.KvCache;
 import io.moestream.engine.model.MicroBatch;
 import io.moestream.engine.model.Model;
+import io.moestream.engine.model.SequenceCache;
 import io.moestream.engine.sampling.SamplingParams;
 import io.moestream.engine.tensor.Parallel;
 import io.moestream.engine.tokenizer.Tokenizer;
@@ -217,7 +217,7 @@ final class GenerateCommand implements Callable<Integer> {
         int vocab = model.config().vocabSize();
         ForwardPass pass = new ForwardPass(model.dense(), promptIds.length, parallel);
         MicroBatch batch = new MicroBatch(promptIds.length);
-        KvCache cache = model.newCache(promptIds.length);
+        SequenceCache cache = model.newCache(promptIds.length);
         for (int position = 0; position < promptIds.length; position++) {
             batch.add(promptIds[position], position, cache, true);
         }

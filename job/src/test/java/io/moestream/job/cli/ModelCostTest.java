@@ -29,9 +29,8 @@ class ModelCostTest {
     }
 
     private static ModelCost cost(WeightFormat format) throws Exception {
-        ModelCost.Tables tables = ModelCost.Tables.load(model, config, format);
         DenseModel dense = DenseModel.load(Checkpoint.open(model, config.fp8BlockSize(), format), config);
-        return ModelCost.of(dense, tables);
+        return ModelCost.of(dense);
     }
 
     @Test

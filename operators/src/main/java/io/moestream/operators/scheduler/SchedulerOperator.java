@@ -5,8 +5,8 @@ import io.moestream.engine.generate.Sequence;
 import io.moestream.engine.model.DenseModel;
 import io.moestream.engine.model.DispatchPlan;
 import io.moestream.engine.model.ForwardPass;
-import io.moestream.engine.model.KvCache;
 import io.moestream.engine.model.MicroBatch;
+import io.moestream.engine.model.SequenceCache;
 import io.moestream.engine.sampling.Sampler;
 import io.moestream.engine.tensor.Parallel;
 import io.moestream.engine.tokenizer.Tokenizer;
@@ -113,7 +113,6 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
 
     private transient int mostActive;
     private transient long mostKvBytesReserved;
-    private transient long kvBytesPerToken;
     private transient float[] logits;
 
     private transient Counter finishedCounter;
@@ -183,7 +182,6 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
         sampler = new Sampler();
         active = new LinkedHashMap<>();
         waiting = new ArrayDeque<>();
-        kvBytesPerToken = 4L * config.numLayers() * (config.kvLoraRank() + config.qkRopeHeadDim());
 
         maxWaiting = options.get(MoeStreamOptions.MAX_WAITING);
         maxSequences = options.get(MoeStreamOptions.MAX_SEQUENCES);
@@ -313,13 +311,13 @@ public final class SchedulerOperator extends AbstractStreamOperator<ExpertBundle
             setCurrentKey(id);
             SequenceState st = state.value();
             InferenceRequest request = st.request;
-            long reservation = kvBytesPerToken * (request.promptIds.length + (long) request.maxTokens);
+            long reservation = dense.cacheBytes(
+                    (int) Math.min(Integer.MAX_VALUE, request.promptIds.length + (long) request.maxTokens));
             if (!active.isEmpty() && kvBytesReserved + reservation > kvBudget) {
                 return;
             }
             waiting.poll();
-            KvCache cache = new KvCache(
-                    config.numLayers(), config.kvLoraRank(), config.qkRopeHeadDim(), request.promptIds.length + 16);
+            SequenceCache cache = dense.newCache(request.promptIds.length + 16);
             Sequence sequence = new Sequence(
                     id,
                     request.promptIds,

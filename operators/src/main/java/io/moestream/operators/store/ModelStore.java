@@ -8,13 +8,11 @@ import io.moestream.engine.config.ModelConfig;
 import io.moestream.engine.model.DenseModel;
 import io.moestream.engine.model.ExpertLoader;
 import io.moestream.engine.model.FeedForward;
-import io.moestream.engine.model.TensorNames;
 import io.moestream.operators.MoeStreamOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,7 +28,6 @@ public final class ModelStore {
     private record Key(Path directory, WeightFormat format) {}
 
     private static final Map<Key, ModelStore> STORES = new ConcurrentHashMap<>();
-    private static final String[] PROJECTIONS = {"gate_proj", "up_proj", "down_proj"};
 
     private final ModelDirectory files;
     private final ModelConfig config;
@@ -92,17 +89,9 @@ public final class ModelStore {
         });
     }
 
-    /** The tensors of routed expert {@code (layer, expert)}, with FP8 block scales where present. */
-    public List<String> expertTensorNames(int layer, int expert) {
-        List<String> names = new ArrayList<>();
-        for (String projection : PROJECTIONS) {
-            String name = TensorNames.expert(layer, expert, projection);
-            names.add(name);
-            if (checkpoint.has(name + "_scale_inv")) {
-                names.add(name + "_scale_inv");
-            }
-        }
-        return names;
+    /** The tensors of routed expert {@code (layer, expert)}, with their quantisation scales where present. */
+    public List<String> expertTensorNames(int layer, int expert) throws IOException {
+        return ExpertLoader.tensorNames(checkpoint, config, layer, expert);
     }
 
     /** CRC-32C over the stored bytes of {@code tensors}: what a checkpointed reference checks on restore. */

@@ -1,22 +1,28 @@
-package io.moestream.engine.model;
+package io.moestream.engine.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The core of MLA's absorbed form for one row: 8 heads at a time over the row's sequence cache ({@link KvCache}), so
- * the cache is read once per row and 4 heads, not once per head. Scores vectorise over 8 positions of the blocked
- * key layout; the weighted sum vectorises over 8 latent dimensions of the row-major layout; each output is a
+ * Attention of 8 query heads over one key set they share: MLA's absorbed form (the heads' latent queries against the
+ * sequence's compressed latents) and DeepSeek-V4's shared-KV attention (one key/value head for all). The keys are read
+ * once per row and 4 heads, not once per head. The keys come in two layouts: blocks of {@value #BLOCK} positions,
+ * dimension-major ({@code keys[((p / 8) * dims + d) * 8 + p % 8]}), for the scores, which vectorise over 8
+ * positions; and row-major ({@code latent[p * rank + i]}) for the weighted sum, which vectorises over 8 dimensions; each output is a
  * sequential FMA chain (over dimensions, then over positions), so no horizontal sums and a fixed order whatever the
  * batch or thread count. A group with fewer than 8 real heads repeats its last head (same inputs, same bits, same
  * destination).
  */
-final class LatentAttention {
-    static final int HEADS = 8;
+public final class SharedKeyAttention {
+    /** Heads per call. */
+    public static final int HEADS = 8;
+    /** Positions per block of the key layout: one 8-lane vector. */
+    public static final int BLOCK = 8;
+
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final int LANES = 8;
 
-    private LatentAttention() {}
+    private SharedKeyAttention() {}
 
     /**
      * {@code scores[s * stride + p] = scale * (qLat_s . latent_p + qPe_s . ropeKey_p)} for the 8 heads {@code s} and
@@ -24,7 +30,7 @@ final class LatentAttention {
      * to 8; entries past {@code positions} are unused). Each pass covers 2 blocks (16 positions) for 4 heads: 8
      * accumulators, 6 loads per 8 FMAs; both groups of 4 heads run on a pair of blocks while its keys are in L1.
      */
-    static void scores(
+    public static void scores(
             float[] keys,
             int latentDim,
             int ropeDim,
@@ -37,7 +43,7 @@ final class LatentAttention {
             float[] scores,
             int stride) {
         int dims = latentDim + ropeDim;
-        int blocks = (positions + KvCache.BLOCK - 1) / KvCache.BLOCK;
+        int blocks = (positions + BLOCK - 1) / BLOCK;
         FloatVector vs = FloatVector.broadcast(F, scale);
         for (int b = 0; b < blocks; b += 2) {
             boolean pair = b + 1 < blocks;
@@ -45,11 +51,11 @@ final class LatentAttention {
                 int l0 = latOff[first], l1 = latOff[first + 1], l2 = latOff[first + 2], l3 = latOff[first + 3];
                 int e0 = peOff[first] - latentDim, e1 = peOff[first + 1] - latentDim;
                 int e2 = peOff[first + 2] - latentDim, e3 = peOff[first + 3] - latentDim;
-                int at = b * dims * KvCache.BLOCK;
-                int next = pair ? at + dims * KvCache.BLOCK : at;
+                int at = b * dims * BLOCK;
+                int next = pair ? at + dims * BLOCK : at;
                 FloatVector z = FloatVector.zero(F);
                 FloatVector a0 = z, a1 = z, a2 = z, a3 = z, c0 = z, c1 = z, c2 = z, c3 = z;
-                for (int d = 0; d < latentDim; d++, at += KvCache.BLOCK, next += KvCache.BLOCK) {
+                for (int d = 0; d < latentDim; d++, at += BLOCK, next += BLOCK) {
                     FloatVector k = FloatVector.fromArray(F, keys, at);
                     FloatVector n = FloatVector.fromArray(F, keys, next);
                     FloatVector q = FloatVector.broadcast(F, qLat[l0 + d]);
@@ -65,7 +71,7 @@ final class LatentAttention {
                     a3 = k.fma(q, a3);
                     c3 = n.fma(q, c3);
                 }
-                for (int d = latentDim; d < dims; d++, at += KvCache.BLOCK, next += KvCache.BLOCK) {
+                for (int d = latentDim; d < dims; d++, at += BLOCK, next += BLOCK) {
                     FloatVector k = FloatVector.fromArray(F, keys, at);
                     FloatVector n = FloatVector.fromArray(F, keys, next);
                     FloatVector q = FloatVector.broadcast(F, qPe[e0 + d]);
@@ -81,13 +87,13 @@ final class LatentAttention {
                     a3 = k.fma(q, a3);
                     c3 = n.fma(q, c3);
                 }
-                int p = first * stride + b * KvCache.BLOCK;
+                int p = first * stride + b * BLOCK;
                 a0.mul(vs).intoArray(scores, p);
                 a1.mul(vs).intoArray(scores, p + stride);
                 a2.mul(vs).intoArray(scores, p + 2 * stride);
                 a3.mul(vs).intoArray(scores, p + 3 * stride);
                 if (pair) {
-                    p += KvCache.BLOCK;
+                    p += BLOCK;
                     c0.mul(vs).intoArray(scores, p);
                     c1.mul(vs).intoArray(scores, p + stride);
                     c2.mul(vs).intoArray(scores, p + 2 * stride);
@@ -103,7 +109,8 @@ final class LatentAttention {
      * accumulators, 6 loads per 8 FMAs; both groups of 4 heads run on a column of 16 dimensions in turn, so the second
      * finds it in cache.
      */
-    static void values(float[] latent, int rank, int positions, float[] probs, int stride, float[] out, int[] outOff) {
+    public static void values(
+            float[] latent, int rank, int positions, float[] probs, int stride, float[] out, int[] outOff) {
         int wide = rank & ~(2 * LANES - 1);
         for (int c = 0; c < wide; c += 2 * LANES) {
             for (int first = 0; first < HEADS; first += 4) {
@@ -148,20 +155,20 @@ final class LatentAttention {
     }
 
     /** Per-thread buffers of one head group: offsets and the 8 heads' scores. */
-    static final class Scratch {
+    public static final class Scratch {
         private static final ThreadLocal<Scratch> CURRENT = ThreadLocal.withInitial(Scratch::new);
 
-        final int[] latentOffsets = new int[HEADS];
-        final int[] ropeOffsets = new int[HEADS];
-        final int[] outOffsets = new int[HEADS];
+        public final int[] latentOffsets = new int[HEADS];
+        public final int[] ropeOffsets = new int[HEADS];
+        public final int[] outOffsets = new int[HEADS];
         private float[] scores = new float[HEADS * 256];
 
-        static Scratch get() {
+        public static Scratch get() {
             return CURRENT.get();
         }
 
         /** Room for 8 heads' scores of {@code stride} positions each. */
-        float[] scores(int stride) {
+        public float[] scores(int stride) {
             if (scores.length < HEADS * stride) {
                 scores = new float[HEADS * Math.max(stride, scores.length / HEADS * 2)];
             }

@@ -1,11 +1,15 @@
-package io.moestream.engine.model;
+package io.moestream.engine.model.mla;
 
 import io.moestream.engine.config.ModelConfig;
+import io.moestream.engine.model.Attention;
+import io.moestream.engine.model.MicroBatch;
+import io.moestream.engine.model.RotaryEmbedding;
 import io.moestream.engine.tensor.F32Linear;
 import io.moestream.engine.tensor.Kernels;
 import io.moestream.engine.tensor.Linear;
 import io.moestream.engine.tensor.LinearBatch;
 import io.moestream.engine.tensor.Parallel;
+import io.moestream.engine.tensor.SharedKeyAttention;
 
 /**
  * Multi-head latent attention (DeepSeek-V2/V3) over the compressed cache, always in the absorbed form: the query's
@@ -14,7 +18,7 @@ import io.moestream.engine.tensor.Parallel;
  * path, so a token's numbers do not depend on whether it was computed in a prompt chunk or a decode step (what
  * recomputation after a failure relies on).
  */
-public final class MlaAttention {
+public final class MlaAttention implements Attention {
     private final ModelConfig config;
     private final Linear qA;
     private final float[] qANorm;
@@ -86,6 +90,12 @@ public final class MlaAttention {
         }
     }
 
+    @Override
+    public Attention.Buffers newBuffers(int capacity) {
+        return new Buffers(config, capacity);
+    }
+
+    @Override
     public long bytes() {
         long total = kvA.bytes() + oProj.bytes() + 4L * kvANorm.length;
         total += qA != null ? qA.bytes() + qB.bytes() + 4L * qANorm.length : qProj.bytes();
@@ -100,7 +110,10 @@ public final class MlaAttention {
      * position, then attends over positions {@code 0..pos} of that sequence, and writes {@code o_proj} output to
      * {@code out[t * hidden ..]}.
      */
-    public void forward(int layer, float[] xNorm, MicroBatch batch, float[] out, Workspace ws, Parallel parallel) {
+    @Override
+    public void forward(
+            int layer, float[] xNorm, MicroBatch batch, float[] out, Attention.Buffers buffers, Parallel parallel) {
+        Buffers ws = (Buffers) buffers;
         int rows = batch.rows();
         int hidden = config.hiddenSize();
         int heads = config.numHeads();
@@ -141,7 +154,7 @@ public final class MlaAttention {
             for (int h = 0; h < heads; h++) {
                 rope.rotate(q, t * qWidth + h * qkHead + nope, cos, sin);
             }
-            batch.cache(t).write(layer, pos, kv, kvOff, kvOff + rank);
+            ((KvCache) batch.cache(t)).write(layer, pos, kv, kvOff, kvOff + rank);
         }
 
         // q_lat[t][h] = W_UK[h]^T q_nope[t][h], batched over the rows.
@@ -151,7 +164,7 @@ public final class MlaAttention {
             products.add(absorbKey[h], q, h * qkHead, qWidth, rows, ws.qLatent, h * rank, latWidth);
         }
         products.run(parallel);
-        int groups = (heads + LatentAttention.HEADS - 1) / LatentAttention.HEADS;
+        int groups = (heads + SharedKeyAttention.HEADS - 1) / SharedKeyAttention.HEADS;
         parallel.forRange(rows * groups, 1, (from, to) -> attendRange(layer, from, to, batch, ws));
         int vWidth = heads * config.vHeadDim();
         products.clear();
@@ -165,29 +178,30 @@ public final class MlaAttention {
     }
 
     /** Softmax attention of (row, head group) items {@code [from, to)} over their sequences' caches. */
-    private void attendRange(int layer, int from, int to, MicroBatch batch, Workspace ws) {
+    private void attendRange(int layer, int from, int to, MicroBatch batch, Buffers ws) {
         int heads = config.numHeads();
-        int groups = (heads + LatentAttention.HEADS - 1) / LatentAttention.HEADS;
+        int groups = (heads + SharedKeyAttention.HEADS - 1) / SharedKeyAttention.HEADS;
         int rank = config.kvLoraRank();
         int ropeDim = config.qkRopeHeadDim();
         int qkHead = config.qkHeadDim();
         int nope = config.qkNopeHeadDim();
         int latWidth = heads * rank;
-        LatentAttention.Scratch scratch = LatentAttention.Scratch.get();
+        SharedKeyAttention.Scratch scratch = SharedKeyAttention.Scratch.get();
         for (int item = from; item < to; item++) {
             int t = item / groups;
-            int firstHead = (item % groups) * LatentAttention.HEADS;
-            for (int s = 0; s < LatentAttention.HEADS; s++) {
+            int firstHead = (item % groups) * SharedKeyAttention.HEADS;
+            for (int s = 0; s < SharedKeyAttention.HEADS; s++) {
                 int h = Math.min(firstHead + s, heads - 1);
                 scratch.latentOffsets[s] = t * latWidth + h * rank;
                 scratch.ropeOffsets[s] = t * heads * qkHead + h * qkHead + nope;
                 scratch.outOffsets[s] = t * latWidth + h * rank;
             }
             int positions = batch.position(t) + 1;
-            int stride = (positions + KvCache.BLOCK - 1) / KvCache.BLOCK * KvCache.BLOCK;
+            int stride =
+                    (positions + SharedKeyAttention.BLOCK - 1) / SharedKeyAttention.BLOCK * SharedKeyAttention.BLOCK;
             float[] scores = scratch.scores(stride);
-            KvCache cache = batch.cache(t);
-            LatentAttention.scores(
+            KvCache cache = (KvCache) batch.cache(t);
+            SharedKeyAttention.scores(
                     cache.keys(layer),
                     rank,
                     ropeDim,
@@ -199,11 +213,53 @@ public final class MlaAttention {
                     softmaxScale,
                     scores,
                     stride);
-            for (int s = 0; s < LatentAttention.HEADS; s++) {
+            for (int s = 0; s < SharedKeyAttention.HEADS; s++) {
                 Kernels.softmax(scores, s * stride, positions);
             }
-            LatentAttention.values(
+            SharedKeyAttention.values(
                     cache.latent(layer), rank, positions, scores, stride, ws.outLatent, scratch.outOffsets);
+        }
+    }
+
+    @Override
+    public double multiplyAdds(int position) {
+        long hidden = config.hiddenSize();
+        long heads = config.numHeads();
+        long rank = config.kvLoraRank();
+        long query = config.hasQLora()
+                ? hidden * config.qLoraRank() + (long) config.qLoraRank() * heads * config.qkHeadDim()
+                : hidden * heads * config.qkHeadDim();
+        // Absorbed MLA: W_UK^T per head on the query, W_UV per head on the attended latent.
+        long projections = query
+                + hidden * (rank + config.qkRopeHeadDim())
+                + heads * rank * config.qkNopeHeadDim()
+                + heads * rank * config.vHeadDim()
+                + heads * config.vHeadDim() * hidden;
+        return projections + (double) heads * (position + 1) * (2 * rank + config.qkRopeHeadDim());
+    }
+
+    /** The buffers of one micro-batch in flight. */
+    static final class Buffers implements Attention.Buffers {
+        final float[] q;
+        final float[] qCompressed;
+        final float[] kv;
+        final float[] qLatent;
+        final float[] outLatent;
+        final float[] attnOut;
+        final float[] cos;
+        final float[] sin;
+        /** Independent products of one step of attention, run as one parallel region. */
+        final LinearBatch products = new LinearBatch();
+
+        Buffers(ModelConfig c, int capacity) {
+            q = new float[capacity * c.numHeads() * c.qkHeadDim()];
+            qCompressed = new float[capacity * Math.max(1, c.qLoraRank())];
+            kv = new float[capacity * (c.kvLoraRank() + c.qkRopeHeadDim())];
+            qLatent = new float[capacity * c.numHeads() * c.kvLoraRank()];
+            outLatent = new float[capacity * c.numHeads() * c.kvLoraRank()];
+            attnOut = new float[capacity * c.numHeads() * c.vHeadDim()];
+            cos = new float[c.qkRopeHeadDim() / 2];
+            sin = new float[c.qkRopeHeadDim() / 2];
         }
     }
 }

@@ -1,5 +1,7 @@
-package io.moestream.engine.model;
+package io.moestream.engine.model.mla;
 
+import io.moestream.engine.model.SequenceCache;
+import io.moestream.engine.tensor.SharedKeyAttention;
 import java.util.Arrays;
 
 /**
@@ -7,14 +9,13 @@ import java.util.Arrays;
  * the rotated {@code qk_rope_head_dim} key, never the expanded per-head keys and values. Storage grows by doubling,
  * so appending a token allocates only when the capacity runs out.
  *
- * <p>Each layer keeps two layouts, each for one half of attention ({@link LatentAttention}): the latents row by row
+ * <p>Each layer keeps two layouts, each for one half of attention ({@link SharedKeyAttention}): the latents row by row
  * ({@code latent[pos * rank + i]}, read by the weighted sum of values), and latent plus rope key in blocks of 8
  * positions, dimension-major ({@code keys[((pos / 8) * dims + d) * 8 + pos % 8]}, read by the scores, which then
  * compute 8 positions per vector FMA with no horizontal sums).
  */
-public final class KvCache {
-    /** Positions per block of the key layout: one 8-lane vector. */
-    static final int BLOCK = 8;
+public final class KvCache implements SequenceCache {
+    private static final int BLOCK = SharedKeyAttention.BLOCK;
 
     private final int layers;
     private final int latentDim;
@@ -37,7 +38,7 @@ public final class KvCache {
         return (positions + BLOCK - 1) / BLOCK * BLOCK;
     }
 
-    /** Positions cached (the same for every layer once a forward pass is done). */
+    @Override
     public int length() {
         return length;
     }
@@ -50,7 +51,7 @@ public final class KvCache {
         return ropeDim;
     }
 
-    /** Bytes held by this cache. */
+    @Override
     public long bytes() {
         return 4L * layers * capacity * (2L * latentDim + ropeDim);
     }
@@ -83,9 +84,14 @@ public final class KvCache {
         }
     }
 
-    /** Marks positions {@code [0, newLength)} as filled (after every layer of a forward pass wrote them). */
+    @Override
     public void setLength(int newLength) {
         this.length = newLength;
+    }
+
+    @Override
+    public void reset() {
+        truncate(0);
     }
 
     /** Forgets every position from {@code newLength} on (to recompute them, or to reuse the cache). */
