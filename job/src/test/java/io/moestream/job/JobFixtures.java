@@ -52,7 +52,12 @@ final class JobFixtures {
     private JobFixtures() {}
 
     static Path tinyModel(Path dir) throws IOException {
-        SyntheticModel.write(SyntheticModel.preset("deepseek_v3", "tiny"), 7, dir, true);
+        return tinyModel(dir, "deepseek_v3");
+    }
+
+    /** The tiny preset of {@code architecture} ({@code deepseek_v3}, {@code deepseek_v4}, ...), with its tokenizer. */
+    static Path tinyModel(Path dir, String architecture) throws IOException {
+        SyntheticModel.write(SyntheticModel.preset(architecture, "tiny"), 7, dir, true);
         return dir;
     }
 

@@ -99,7 +99,7 @@ final class Presets {
         config.put("o_groups", tiny ? 2 : 4);
         config.put("o_lora_rank", tiny ? 16 : 64);
         config.put("sliding_window", tiny ? 8 : 128);
-        config.put("index_n_heads", tiny ? 4 : 8);
+        config.put("index_n_heads", 8);
         config.put("index_head_dim", tiny ? 32 : 64);
         config.put("index_topk", tiny ? 4 : 64);
         config.put("n_routed_experts", tiny ? 8 : 16);
