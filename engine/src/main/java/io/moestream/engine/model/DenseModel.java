@@ -23,13 +23,10 @@ public final class DenseModel {
     private final Linear lmHead;
     private final CacheLayout cacheLayout;
 
-    /** How a family's per-sequence cache is made and how big it grows. */
+    /** How a family makes its per-sequence cache: an empty one with room for {@code initialCapacity} positions. */
+    @FunctionalInterface
     public interface CacheLayout {
-        /** An empty cache with room for {@code initialCapacity} positions (it grows as needed). */
         SequenceCache newCache(int initialCapacity);
-
-        /** Bytes a sequence's cache holds once {@code tokens} positions are cached (admission budgets, reports). */
-        long bytesFor(int tokens);
     }
 
     /**
@@ -88,7 +85,7 @@ public final class DenseModel {
 
     /** Bytes a sequence's cache holds once it has {@code tokens} positions. */
     public long cacheBytes(int tokens) {
-        return cacheLayout.bytesFor(tokens);
+        return SequenceCache.bytesFor(config, tokens);
     }
 
     /** Bytes of the embedding table as held. */

@@ -1,5 +1,9 @@
 package io.moestream.engine.model;
 
+import io.moestream.engine.config.ModelConfig;
+import io.moestream.engine.model.mla.KvCache;
+import io.moestream.engine.model.v4.V4Cache;
+
 /**
  * What one sequence keeps between forward passes so that a new token attends to the earlier ones without recomputing
  * them: MLA's compressed latents for DeepSeek-V2/V3 ({@link io.moestream.engine.model.mla.KvCache}), the sliding
@@ -19,4 +23,12 @@ public interface SequenceCache {
 
     /** Bytes this cache holds. */
     long bytes();
+
+    /**
+     * Bytes a sequence's cache of a {@code config} model holds once {@code tokens} positions are cached, from the
+     * config alone (no weights needed): for admission budgets and for sizing a deployment.
+     */
+    static long bytesFor(ModelConfig config, int tokens) {
+        return config.isV4() ? V4Cache.bytesFor(config, tokens) : KvCache.bytesFor(config, tokens);
+    }
 }

@@ -227,7 +227,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         OptionalLong peakRss = PeakMemory.peakResidentBytes();
         if (json) {
-            printJson(dir, format, results, peakRss);
+            printJson(dir, dense, format, results, peakRss);
         } else {
             printTable(dir, config, dense, format, results, peakRss);
         }
@@ -333,10 +333,12 @@ final class BenchCommand implements Callable<Integer> {
         return sorted.get(sorted.size() / 2);
     }
 
-    private void printJson(ModelDirectory dir, WeightFormat format, List<Result> results, OptionalLong peakRss)
+    private void printJson(
+            ModelDirectory dir, DenseModel dense, WeightFormat format, List<Result> results, OptionalLong peakRss)
             throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("model", dir.path().toString());
+        root.put("model_type", dense.config().family().modelType());
         root.put("threads", threads.threads());
         root.put("weight_format", format.name().toLowerCase(Locale.ROOT));
         root.put("prompt_len", promptLen);
@@ -345,6 +347,10 @@ final class BenchCommand implements Callable<Integer> {
         if (throughFlink) {
             root.put("parallelism", parallelism);
         }
+        // A sequence's cache at the end of its generation, and what each token adds to it.
+        int length = promptLen + genLen;
+        root.put("cache_bytes_per_sequence", dense.cacheBytes(length));
+        root.put("cache_bytes_per_token", rounded((double) (dense.cacheBytes(length) - dense.cacheBytes(0)) / length));
         root.put("fma_peak_gflop_s", limits.fmaPeakGflops());
         root.put("bandwidth_gb_s", limits.readBandwidthGbs());
         ArrayNode rows = root.putArray("results");
@@ -407,12 +413,15 @@ final class BenchCommand implements Callable<Integer> {
                 format.name().toLowerCase(Locale.ROOT),
                 dense.bytes() / 1e6,
                 threads.threads());
+        int length = promptLen + genLen;
         out.printf(
                 Locale.ROOT,
-                "prompt %d, gen %d tokens per sequence; median of %d runs after %d warm-up; "
-                        + "%% of %.0f GFLOP/s fp32 FMA peak and %.0f GB/s read bandwidth%n",
+                "prompt %d, gen %d tokens per sequence (cache %.2f MB each, %.0f bytes per token); median of %d runs "
+                        + "after %d warm-up; %% of %.0f GFLOP/s fp32 FMA peak and %.0f GB/s read bandwidth%n",
                 promptLen,
                 genLen,
+                dense.cacheBytes(length) / 1e6,
+                (double) (dense.cacheBytes(length) - dense.cacheBytes(0)) / length,
                 runs,
                 warmup,
                 limits.fmaPeakGflops(),

@@ -1,5 +1,6 @@
 package io.moestream.engine.model.mla;
 
+import io.moestream.engine.config.ModelConfig;
 import io.moestream.engine.model.SequenceCache;
 import io.moestream.engine.tensor.SharedKeyAttention;
 import java.util.Arrays;
@@ -54,6 +55,14 @@ public final class KvCache implements SequenceCache {
     @Override
     public long bytes() {
         return 4L * layers * capacity * (2L * latentDim + ropeDim);
+    }
+
+    /**
+     * Bytes a V2/V3 sequence holds at {@code tokens} positions: per layer and position the latent twice (one copy per
+     * layout) and the rope key, in float32.
+     */
+    public static long bytesFor(ModelConfig config, int tokens) {
+        return 4L * config.numLayers() * tokens * (2L * config.kvLoraRank() + config.qkRopeHeadDim());
     }
 
     /** Makes room for positions up to {@code positions - 1}. */

@@ -44,20 +44,8 @@ public final class MlaModel {
             }
         }
         ckpt.requireAllRead();
-        int layerCount = config.numLayers();
-        int latent = config.kvLoraRank();
-        int ropeDim = config.qkRopeHeadDim();
-        DenseModel.CacheLayout cache = new DenseModel.CacheLayout() {
-            @Override
-            public KvCache newCache(int initialCapacity) {
-                return new KvCache(layerCount, latent, ropeDim, initialCapacity);
-            }
-
-            @Override
-            public long bytesFor(int tokens) {
-                return 4L * layerCount * tokens * (2L * latent + ropeDim);
-            }
-        };
+        DenseModel.CacheLayout cache = initialCapacity ->
+                new KvCache(config.numLayers(), config.kvLoraRank(), config.qkRopeHeadDim(), initialCapacity);
         return new DenseModel(config, embedding, layers, new PlainResidual(hidden), finalNorm, lmHead, cache);
     }
 

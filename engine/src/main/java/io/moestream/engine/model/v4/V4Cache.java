@@ -106,7 +106,7 @@ public final class V4Cache implements SequenceCache {
      * Bytes a V4 sequence's cache holds at {@code tokens} positions (the window full from {@code W - 1} on), with
      * each compressor's pending window and overlap as fixed costs: the figure admission control reserves.
      */
-    static long bytesFor(ModelConfig config, int tokens) {
+    public static long bytesFor(ModelConfig config, int tokens) {
         DeepSeekV4Config v4 = config.v4();
         int d = v4.headDim();
         int di = v4.indexHeadDim();

@@ -10,7 +10,6 @@ import io.moestream.engine.model.ExpertLoader;
 import io.moestream.engine.model.FeedForward;
 import io.moestream.engine.model.RotaryEmbedding;
 import io.moestream.engine.model.Router;
-import io.moestream.engine.model.SequenceCache;
 import io.moestream.engine.tensor.F32Linear;
 import io.moestream.engine.tensor.Linear;
 import java.io.IOException;
@@ -92,17 +91,7 @@ public final class V4Model {
             }
         }
         ckpt.requireAllRead();
-        DenseModel.CacheLayout cache = new DenseModel.CacheLayout() {
-            @Override
-            public SequenceCache newCache(int initialCapacity) {
-                return new V4Cache(config, compressors, indexers);
-            }
-
-            @Override
-            public long bytesFor(int tokens) {
-                return V4Cache.bytesFor(config, tokens);
-            }
-        };
+        DenseModel.CacheLayout cache = initialCapacity -> new V4Cache(config, compressors, indexers);
         return new DenseModel(config, embedding, layers, residual, finalNorm, head, cache);
     }
 
