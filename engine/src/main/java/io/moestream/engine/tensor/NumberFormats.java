@@ -10,6 +10,8 @@ public final class NumberFormats {
     private static final VectorSpecies<Short> S128 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
     private static final float[] E4M3_TO_FLOAT = buildE4m3Table();
+    /** The 8 magnitudes of FP4 E2M1, indexed by its 3 low bits (exponent, mantissa). */
+    private static final float[] E2M1_MAGNITUDES = {0f, 0.5f, 1f, 1.5f, 2f, 3f, 4f, 6f};
 
     private NumberFormats() {}
 
@@ -81,5 +83,28 @@ public final class NumberFormats {
             table[b] = (b & 0x80) != 0 ? -magnitude : magnitude;
         }
         return table;
+    }
+
+    /**
+     * FP4 E2M1 (OCP MX: bit 3 sign, bits 2..1 exponent with bias 1, bit 0 mantissa; no infinities or NaN) to float32
+     * (exact): {0, 0.5, 1, 1.5, 2, 3, 4, 6} and their negatives. Only the low 4 bits of {@code nibble} are used;
+     * {@code 0b1000} is -0.0.
+     */
+    public static float e2m1ToFloat(int nibble) {
+        float magnitude = E2M1_MAGNITUDES[nibble & 7];
+        return (nibble & 8) != 0 ? -magnitude : magnitude;
+    }
+
+    /**
+     * E8M0, the block scale of the OCP MX formats (an 8-bit biased exponent, no sign or mantissa), to float32:
+     * {@code 2^(bits - 127)}, exact from 2^-127 (a float32 subnormal) to 2^127; {@code 0xFF} is NaN.
+     */
+    public static float e8m0ToFloat(byte bits) {
+        int e = bits & 0xFF;
+        if (e == 0xFF) {
+            return Float.NaN;
+        }
+        // A normal float32 has exponent fields 1..254; byte 0 is 2^-127, the subnormal with only mantissa bit 22.
+        return Float.intBitsToFloat(e == 0 ? 1 << 22 : e << 23);
     }
 }

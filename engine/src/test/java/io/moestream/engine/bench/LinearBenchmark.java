@@ -30,7 +30,7 @@ import org.openjdk.jmh.annotations.Warmup;
         value = 1,
         jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class LinearBenchmark {
-    @Param({"F32", "BF16", "Q8"})
+    @Param({"F32", "BF16", "Q8", "FP4"})
     public String dtype;
 
     /** {@code OUTxIN}. */

@@ -2,6 +2,7 @@ package io.moestream.engine.bench;
 
 import io.moestream.engine.tensor.Bf16Linear;
 import io.moestream.engine.tensor.F32Linear;
+import io.moestream.engine.tensor.Fp4Linear;
 import io.moestream.engine.tensor.Linear;
 import io.moestream.engine.tensor.NumberFormats;
 import io.moestream.engine.tensor.Q8Linear;
@@ -37,7 +38,8 @@ final class RandomWeights {
                 yield new Bf16Linear(bits, outFeatures, inFeatures);
             }
             case "Q8" -> Q8Linear.quantize(values, outFeatures, inFeatures);
-            default -> throw new IllegalArgumentException("dtype " + dtype + " (F32, BF16, Q8)");
+            case "FP4" -> Fp4Linear.quantize(values, outFeatures, inFeatures);
+            default -> throw new IllegalArgumentException("dtype " + dtype + " (F32, BF16, Q8, FP4)");
         };
     }
 
