@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The Flink job on a real MiniCluster gives, for every request, the local generator's tokens, text and finish
  * reason, whatever the parallelism, for DeepSeek-V3 and -V4 (whose hash-routed and top-k layers both go through the
- * keyed Experts, and whose windows and compressed entries the Scheduler's caches keep).
+ * keyed Experts, FP4 experts included, and whose windows and compressed entries the Scheduler's caches keep).
  */
 class FileJobTest {
     @TempDir
@@ -28,7 +28,7 @@ class FileJobTest {
     @BeforeAll
     static void prepare() throws Exception {
         requests = JobFixtures.requests(40, 3);
-        for (String architecture : new String[] {"deepseek_v3", "deepseek_v4"}) {
+        for (String architecture : new String[] {"deepseek_v3", "deepseek_v4", "deepseek_v4+fp4"}) {
             Path model = JobFixtures.tinyModel(shared.resolve(architecture), architecture);
             models.put(architecture, model);
             expected.put(architecture, JobFixtures.expected(model, requests));
@@ -36,7 +36,14 @@ class FileJobTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"deepseek_v3, 1", "deepseek_v3, 2", "deepseek_v3, 4", "deepseek_v4, 1", "deepseek_v4, 2"})
+    @CsvSource({
+        "deepseek_v3, 1",
+        "deepseek_v3, 2",
+        "deepseek_v3, 4",
+        "deepseek_v4, 1",
+        "deepseek_v4, 2",
+        "deepseek_v4+fp4, 2"
+    })
     void completionsEqualTheLocalGenerator(String architecture, int parallelism, @TempDir Path dir) throws Exception {
         Path model = models.get(architecture);
         Path input = JobFixtures.write(dir.resolve("requests.jsonl"), requests);

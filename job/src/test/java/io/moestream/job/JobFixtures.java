@@ -55,9 +55,15 @@ final class JobFixtures {
         return tinyModel(dir, "deepseek_v3");
     }
 
-    /** The tiny preset of {@code architecture} ({@code deepseek_v3}, {@code deepseek_v4}, ...), with its tokenizer. */
+    /**
+     * The tiny preset of {@code architecture} ({@code deepseek_v3}, {@code deepseek_v4}, ...; {@code deepseek_v4+fp4}
+     * with its routed experts in the released FP4 format), with its tokenizer.
+     */
     static Path tinyModel(Path dir, String architecture) throws IOException {
-        SyntheticModel.write(SyntheticModel.preset(architecture, "tiny"), 7, dir, true);
+        boolean fp4 = architecture.endsWith("+fp4");
+        String family = fp4 ? architecture.substring(0, architecture.length() - "+fp4".length()) : architecture;
+        SyntheticModel.write(
+                SyntheticModel.preset(family, "tiny"), 7, dir, true, SyntheticModel.DEFAULT_MAX_SHARD_BYTES, fp4);
         return dir;
     }
 

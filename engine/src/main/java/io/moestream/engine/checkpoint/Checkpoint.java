@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moestream.engine.tensor.Bf16Linear;
 import io.moestream.engine.tensor.F32Linear;
+import io.moestream.engine.tensor.Fp4Linear;
 import io.moestream.engine.tensor.Linear;
 import io.moestream.engine.tensor.NumberFormats;
 import io.moestream.engine.tensor.Q8Linear;
@@ -213,7 +214,18 @@ public final class Checkpoint {
     public void checkLinear(String name, int outFeatures, int inFeatures) throws CheckpointException {
         TensorInfo info = tensor(name);
         if (!isPackedFp4(info, outFeatures, inFeatures)) {
+            requireUnpacked(info, outFeatures, inFeatures);
             info(name, outFeatures, inFeatures);
+        }
+    }
+
+    /** A packed FP4 weight whose scales are missing is named as such, not as a tensor of the wrong shape. */
+    private void requireUnpacked(TensorInfo info, int outFeatures, int inFeatures) throws CheckpointException {
+        if ((info.dtype() == DType.I8 || info.dtype() == DType.U8)
+                && Arrays.equals(info.shape(), new long[] {outFeatures, inFeatures / 2})) {
+            throw new CheckpointException("tensor '" + info.name() + "' in " + info.file() + " holds FP4 weights "
+                    + "(bytes of two e2m1 values) but has no scales '"
+                    + info.name().replaceAll("\\.weight$", "") + ".scale'");
         }
     }
 
@@ -248,6 +260,11 @@ public final class Checkpoint {
                 }
             }
             case F8_E4M3 -> dequantizeFp8(info, data, out);
+            case F8_E8M0 -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = NumberFormats.e8m0ToFloat(data.get(i));
+                }
+            }
             default ->
                 throw new CheckpointException("tensor '" + name + "' in " + info.file() + " has dtype " + info.dtype()
                         + ", expected a floating-point type");
@@ -264,6 +281,11 @@ public final class Checkpoint {
      * bfloat16 and float32, float16 and FP8 become float32; in {@link WeightFormat#Q8} every format is quantised.
      */
     public Linear linear(String name, int outFeatures, int inFeatures) throws IOException {
+        TensorInfo packed = tensor(name);
+        if (isPackedFp4(packed, outFeatures, inFeatures)) {
+            return fp4(packed, outFeatures, inFeatures);
+        }
+        requireUnpacked(packed, outFeatures, inFeatures);
         TensorInfo info = info(name, outFeatures, inFeatures);
         if (weightFormat == WeightFormat.Q8) {
             return Q8Linear.quantize(readFloats(name, outFeatures, inFeatures), outFeatures, inFeatures);
@@ -275,6 +297,48 @@ public final class Checkpoint {
             return new Bf16Linear(bits, outFeatures, inFeatures);
         }
         return new F32Linear(readFloats(name, outFeatures, inFeatures), outFeatures, inFeatures);
+    }
+
+    /**
+     * An FP4 weight as DeepSeek-V4 releases its routed experts, kept packed whatever the weight format (it is
+     * already smaller than 8 bits): {@code [out, in / 2]} bytes, low nibble first, and an E8M0 scale per 32 inputs of
+     * a row.
+     */
+    private Linear fp4(TensorInfo info, int outFeatures, int inFeatures) throws IOException {
+        if (inFeatures % Fp4Linear.BLOCK != 0) {
+            throw new CheckpointException("FP4 tensor '" + info.name() + "' in " + info.file() + " has " + inFeatures
+                    + " inputs per row, not a multiple of " + Fp4Linear.BLOCK);
+        }
+        String scaleName = scaleOf(info.name());
+        TensorInfo scale = info(scaleName, outFeatures, inFeatures / Fp4Linear.BLOCK);
+        byte[] exponents;
+        if (scale.dtype() == DType.F8_E8M0 || scale.dtype() == DType.U8) {
+            exponents = bytes(scale);
+        } else if (scale.dtype() == DType.F32) {
+            // Some releases store the same powers of two as float32.
+            float[] values = readFloats(scaleName, outFeatures, inFeatures / Fp4Linear.BLOCK);
+            exponents = new byte[values.length];
+            for (int i = 0; i < values.length; i++) {
+                try {
+                    exponents[i] = SafetensorsWriter.floatToE8m0(values[i]);
+                } catch (IllegalArgumentException e) {
+                    throw new CheckpointException(
+                            "FP4 scales '" + scaleName + "' in " + scale.file() + ": " + e.getMessage());
+                }
+            }
+        } else {
+            throw new CheckpointException("FP4 scales '" + scaleName + "' in " + scale.file() + " have dtype "
+                    + scale.dtype() + ", expected F8_E8M0 (or F32 powers of two)");
+        }
+        read.add(info.name());
+        read.add(scaleName);
+        return Fp4Linear.fromPacked(bytes(info), 0, exponents, 0, outFeatures, inFeatures);
+    }
+
+    private static byte[] bytes(TensorInfo info) throws IOException {
+        byte[] out = new byte[Math.toIntExact(info.byteLength())];
+        SafetensorsFile.map(info).get(0, out);
+        return out;
     }
 
     /**
@@ -310,9 +374,15 @@ public final class Checkpoint {
         return out;
     }
 
-    /** {@code w[o][i] = fp8[o][i] * scale_inv[o / block0][i / block1]}, in float32 as DeepSeek's dequantisation. */
+    /**
+     * {@code w[o][i] = fp8[o][i] * scale[o / block0][i / block1]}, in float32 as DeepSeek's dequantisation; the scales
+     * are V3's float32 {@code <name>_scale_inv} or V4's E8M0 {@code <prefix>.scale} (powers of two).
+     */
     private void dequantizeFp8(TensorInfo info, ByteBuffer data, float[] out) throws IOException {
-        String scaleName = info.name() + "_scale_inv";
+        String scaleName = scaleOf(info.name());
+        if (scaleName == null) {
+            scaleName = info.name() + "_scale_inv";
+        }
         if (fp8Block == null) {
             throw new CheckpointException("tensor '" + info.name() + "' in " + info.file()
                     + " is FP8 but config.json has no fp8 quantization_config");

@@ -234,11 +234,20 @@ public record DeepSeekV4Config(
         return ropeOf(new ConfigReader(params), maxPos, theta, root, r);
     }
 
+    /**
+     * A table of the nested {@code {"main": ..., "compress": ...}} form, used as it is: unlike the flat form, a YaRN
+     * table without {@code attention_factor} gets YaRN's own scaling of cos and sin.
+     */
     private static RopeConfig ropeOf(ConfigReader p, int maxPos, double theta) {
-        return ropeOf(p, maxPos, p.number("rope_theta", theta), null, null);
+        return ropeOf(p, maxPos, p.number("rope_theta", theta), null, null, Double.NaN);
     }
 
     private static RopeConfig ropeOf(ConfigReader p, int maxPos, double theta, JsonNode root, ConfigReader r) {
+        return ropeOf(p, maxPos, theta, root, r, 1.0);
+    }
+
+    private static RopeConfig ropeOf(
+            ConfigReader p, int maxPos, double theta, JsonNode root, ConfigReader r, double attentionFactor) {
         String type = p.string("rope_type", p.string("type", "default")).toLowerCase(Locale.ROOT);
         if (type.equals("default")) {
             return new RopeConfig("default", theta, 1, maxPos, 32, 1, 0, 0, 1.0, true, true);
@@ -260,7 +269,7 @@ public record DeepSeekV4Config(
                 p.numberOrZeroDefault("beta_slow", 1),
                 p.number("mscale", 0),
                 p.number("mscale_all_dim", 0),
-                p.number("attention_factor", 1.0),
+                p.number("attention_factor", attentionFactor),
                 true,
                 true);
     }

@@ -31,7 +31,7 @@ final class Presets {
 
     private static ObjectNode deepSeekV3(boolean tiny) {
         ObjectNode config = common("DeepseekV3ForCausalLM", "deepseek_v3", tiny);
-        config.put("q_lora_rank", tiny ? 32 : 128);
+        config.put("q_lora_rank", tiny ? 32 : 256);
         config.put("n_routed_experts", tiny ? 8 : 16);
         config.put("num_experts_per_tok", tiny ? 2 : 4);
         config.put("n_group", tiny ? 2 : 4);
@@ -72,37 +72,37 @@ final class Presets {
      * multi-token-prediction block, {@code num_hash_layers}, {@code qk_rope_head_dim}, flat YaRN {@code rope_scaling}
      * for the compressed branches). Tiny has one layer of each attention type and compresses HCA windows of 8 tokens
      * instead of 128 ({@code compress_rate_hca}), so that short prompts already reach its compressed entries; small
-     * keeps the released rates (4 and 128), two sliding layers first as V4-Flash, and the released FP8 format's
-     * shapes (every width a multiple of 32 for FP4 experts).
+     * (hidden 512, 8 layers, 32 experts top-4) keeps the released rates (4 and 128), two sliding layers first as
+     * V4-Flash, three hash-routed layers, and widths that are multiples of 32 (FP4 experts).
      */
     private static ObjectNode deepSeekV4(boolean tiny) {
         ObjectNode config = JsonNodeFactory.instance.objectNode();
         config.putArray("architectures").add("DeepseekV4ForCausalLM");
         config.put("model_type", "deepseek_v4");
         config.put("vocab_size", DEEPSEEK_V3_VOCAB);
-        config.put("hidden_size", tiny ? 64 : 256);
-        config.put("moe_intermediate_size", tiny ? 32 : 128);
-        config.put("num_hidden_layers", tiny ? 4 : 6);
+        config.put("hidden_size", tiny ? 64 : 512);
+        config.put("moe_intermediate_size", tiny ? 32 : 256);
+        config.put("num_hidden_layers", tiny ? 4 : 8);
         var ratios = config.putArray("compress_ratios");
-        for (int ratio : tiny ? new int[] {0, 4, 128, 4, 0} : new int[] {0, 0, 4, 128, 4, 128, 0}) {
+        for (int ratio : tiny ? new int[] {0, 4, 128, 4, 0} : new int[] {0, 0, 4, 128, 4, 128, 4, 128, 0}) {
             ratios.add(ratio);
         }
         if (tiny) {
             config.put("compress_rate_hca", 8);
         }
-        config.put("num_hash_layers", tiny ? 1 : 2);
+        config.put("num_hash_layers", tiny ? 1 : 3);
         config.put("num_attention_heads", tiny ? 4 : 8);
         config.put("num_key_value_heads", 1);
         config.put("head_dim", tiny ? 32 : 128);
         config.put("qk_rope_head_dim", tiny ? 16 : 64);
-        config.put("q_lora_rank", tiny ? 32 : 128);
+        config.put("q_lora_rank", tiny ? 32 : 256);
         config.put("o_groups", tiny ? 2 : 4);
-        config.put("o_lora_rank", tiny ? 16 : 64);
+        config.put("o_lora_rank", tiny ? 16 : 128);
         config.put("sliding_window", tiny ? 8 : 128);
         config.put("index_n_heads", 8);
         config.put("index_head_dim", tiny ? 32 : 64);
         config.put("index_topk", tiny ? 4 : 64);
-        config.put("n_routed_experts", tiny ? 8 : 16);
+        config.put("n_routed_experts", tiny ? 8 : 32);
         config.put("num_experts_per_tok", tiny ? 2 : 4);
         config.put("n_shared_experts", 1);
         config.put("scoring_func", "sqrtsoftplus");

@@ -7,6 +7,8 @@ import io.moestream.engine.checkpoint.DType;
 import io.moestream.engine.checkpoint.SafetensorsWriter;
 import io.moestream.engine.checkpoint.SafetensorsWriter.Tensor;
 import io.moestream.engine.config.ModelConfig;
+import io.moestream.engine.tensor.Fp4Linear;
+import io.moestream.engine.tensor.NumberFormats;
 import io.moestream.engine.tokenizer.BundledTokenizers;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,31 +34,45 @@ public final class SyntheticModel {
     /**
      * The {@code config.json} of a preset.
      *
-     * @param architecture {@code deepseek_v3} or {@code deepseek_v2}
-     * @param size {@code tiny} (hidden 64, 3 layers, 8 experts: loads and runs in milliseconds) or {@code small}
-     *     (hidden 256, 4 layers, 16 experts: tens of millions of parameters)
+     * @param architecture {@code deepseek_v3}, {@code deepseek_v2} or {@code deepseek_v4}
+     * @param size {@code tiny} (hidden 64, a few layers, 8 experts: loads and runs in milliseconds) or {@code small}
+     *     (tens to hundreds of millions of parameters; see {@code Presets})
      */
     public static ObjectNode preset(String architecture, String size) {
         return Presets.config(architecture, size);
     }
 
-    /** {@link #write(JsonNode, long, Path, boolean, long)} with {@link #DEFAULT_MAX_SHARD_BYTES}. */
+    /** {@link #write(JsonNode, long, Path, boolean, long, boolean)} with {@link #DEFAULT_MAX_SHARD_BYTES}, BF16 experts. */
     public static void write(JsonNode config, long seed, Path outDir, boolean withTokenizer) throws IOException {
-        write(config, seed, outDir, withTokenizer, DEFAULT_MAX_SHARD_BYTES);
+        write(config, seed, outDir, withTokenizer, DEFAULT_MAX_SHARD_BYTES, false);
+    }
+
+    /** {@link #write(JsonNode, long, Path, boolean, long, boolean)} with BF16 experts. */
+    public static void write(JsonNode config, long seed, Path outDir, boolean withTokenizer, long maxShardBytes)
+            throws IOException {
+        write(config, seed, outDir, withTokenizer, maxShardBytes, false);
     }
 
     /**
-     * Writes a model directory for {@code config}: a preset or any DeepSeek-V2/V3 {@code config.json}, whose content
-     * is written back as is. Weights are BF16, {@code e_score_correction_bias} F32; with an FP8
-     * {@code quantization_config} the linear layers DeepSeek quantises are FP8 E4M3 with {@code weight_scale_inv} block
-     * scales. The same config and seed give the same bytes on every machine.
+     * Writes a model directory for {@code config}: a preset or any DeepSeek-V2/V3/V4 {@code config.json}, whose
+     * content is written back as is. Weights are BF16, with F32 where the family publishes it (V3's correction bias;
+     * V4's norms, hyper-connections, sinks, position biases); with an FP8 {@code quantization_config} the linear
+     * layers DeepSeek quantises are FP8 E4M3 with block scales (V3: float32 {@code weight_scale_inv}; V4: E8M0 {@code
+     * .scale}, powers of two). The same config and seed give the same bytes on every machine.
      *
      * @param withTokenizer whether to add DeepSeek-V3's {@code tokenizer.json} and {@code tokenizer_config.json}
      * @param maxShardBytes weights above this size are split into shards with an index
+     * @param fp4Experts V4 only: routed experts in DeepSeek-V4's released FP4 (e2m1 packed two per byte as I8, an
+     *     E8M0 scale per 32 inputs of a row), as its release ships them
      */
-    public static void write(JsonNode config, long seed, Path outDir, boolean withTokenizer, long maxShardBytes)
+    public static void write(
+            JsonNode config, long seed, Path outDir, boolean withTokenizer, long maxShardBytes, boolean fp4Experts)
             throws IOException {
         ModelConfig model = ModelConfig.parse(config);
+        if (fp4Experts && !model.isV4()) {
+            throw new IllegalArgumentException(
+                    "FP4 experts are DeepSeek-V4's format; " + model.family().modelType() + " publishes none");
+        }
         int mtpLayers = config.path("num_nextn_predict_layers").asInt(0);
         if (mtpLayers != 0) {
             throw new IllegalArgumentException("num_nextn_predict_layers=" + mtpLayers
@@ -65,19 +81,23 @@ public final class SyntheticModel {
         Files.createDirectories(outDir);
         SafetensorsWriter.writeJson(outDir.resolve("config.json"), config);
         SafetensorsWriter.writeJson(outDir.resolve("generation_config.json"), generationConfig(model));
-        SafetensorsWriter.writeSharded(outDir, tensors(model, seed), maxShardBytes);
+        SafetensorsWriter.writeSharded(outDir, tensors(model, seed, fp4Experts), maxShardBytes);
         if (withTokenizer) {
             BundledTokenizers.copyDeepSeekV3To(outDir);
         }
     }
 
-    private static List<Tensor> tensors(ModelConfig model, long seed) {
+    private static List<Tensor> tensors(ModelConfig model, long seed, boolean fp4Experts) {
         int[] fp8Block = model.fp8BlockSize();
         Fp8BlockQuantizer quantizer =
                 fp8Block == null ? null : new Fp8BlockQuantizer(fp8Block[0], fp8Block[1], model.isV4());
         List<Tensor> tensors = new ArrayList<>();
         List<SyntheticWeight> layout = model.isV4() ? DeepSeekV4Layout.of(model) : DeepSeekLayout.of(model);
         for (SyntheticWeight weight : layout) {
+            if (fp4Experts && weight.kind() == SyntheticWeight.Kind.EXPERT) {
+                tensors.addAll(fp4(weight, seed));
+                continue;
+            }
             boolean quantized =
                     weight.kind() == SyntheticWeight.Kind.PROJECTION || weight.kind() == SyntheticWeight.Kind.EXPERT;
             if (quantizer == null || !quantized) {
@@ -99,6 +119,31 @@ public final class SyntheticModel {
                     () -> quantizer.scaleInverses(weight.values(seed), rows, cols)));
         }
         return tensors;
+    }
+
+    /** A routed expert's weight quantised to FP4 (each of its two tensors quantises it again: cheaper than holding it). */
+    private static List<Tensor> fp4(SyntheticWeight weight, long seed) {
+        int rows = Math.toIntExact(weight.shape()[0]);
+        int cols = Math.toIntExact(weight.shape()[1]);
+        return List.of(
+                new Tensor(weight.name(), DType.I8, new long[] {rows, cols / 2}, () -> {
+                    byte[] packed =
+                            Fp4Linear.quantize(weight.values(seed), rows, cols).packedBytes();
+                    float[] values = new float[packed.length];
+                    for (int i = 0; i < packed.length; i++) {
+                        values[i] = packed[i];
+                    }
+                    return values;
+                }),
+                new Tensor(scaleName(weight.name()), DType.F8_E8M0, new long[] {rows, cols / Fp4Linear.BLOCK}, () -> {
+                    byte[] scales =
+                            Fp4Linear.quantize(weight.values(seed), rows, cols).scaleBytes();
+                    float[] values = new float[scales.length];
+                    for (int i = 0; i < scales.length; i++) {
+                        values[i] = NumberFormats.e8m0ToFloat(scales[i]);
+                    }
+                    return values;
+                }));
     }
 
     /** DeepSeek-V4 names a weight's scales {@code <prefix>.scale} for {@code <prefix>.weight}. */

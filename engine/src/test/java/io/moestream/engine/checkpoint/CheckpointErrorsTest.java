@@ -36,6 +36,24 @@ class CheckpointErrorsTest {
     }
 
     @Test
+    void quantisedV4WeightsWithoutTheirScalesAreNamed() throws Exception {
+        Path dir = temp.resolve("v4");
+        Files.createDirectories(dir);
+        SafetensorsWriter.write(
+                dir.resolve("model.safetensors"),
+                java.util.List.of(
+                        new SafetensorsWriter.Tensor(
+                                "expert.weight", DType.I8, new long[] {2, 16}, () -> new float[32]),
+                        new SafetensorsWriter.Tensor(
+                                "wq.weight", DType.F8_E4M3, new long[] {2, 4}, () -> new float[8])));
+        Checkpoint checkpoint = Checkpoint.open(dir, new int[] {128, 128});
+        Exception fp4 = assertThrows(CheckpointException.class, () -> checkpoint.linear("expert.weight", 2, 32));
+        assertTrue(fp4.getMessage().contains("FP4") && fp4.getMessage().contains("'expert.scale'"), fp4.getMessage());
+        Exception fp8 = assertThrows(CheckpointException.class, () -> checkpoint.linear("wq.weight", 2, 4));
+        assertTrue(fp8.getMessage().contains("has no block scales"), fp8.getMessage());
+    }
+
+    @Test
     void truncatedFileNamesTensorAndFile() throws Exception {
         Path dir = copyOf("v3_plain_noqlora_f16_tied");
         Path weights = dir.resolve("model.safetensors");

@@ -199,10 +199,35 @@ class SafetensorsWriterTest {
         assertEquals(0x0002, SafetensorsWriter.floatToF16(0x3p-25f));
     }
 
+    /** The exact forms DeepSeek-V4 needs: integer tables, packed FP4 bytes and E8M0 powers of two. */
+    @Test
+    void writesIntegersAndExponentsExactly() throws IOException {
+        SafetensorsWriter.write(
+                dir.resolve("model.safetensors"),
+                List.of(
+                        tensor("table", DType.I32, new float[] {0, 7, -3, 255}, 2, 2),
+                        tensor("packed", DType.I8, new float[] {-128, 127, 0}, 3),
+                        tensor("scale", DType.F8_E8M0, new float[] {1f, 0.5f, 0x1p-127f, 0x1p127f}, 4)));
+        Checkpoint checkpoint = Checkpoint.open(dir, null);
+        assertArrayEquals(new int[] {0, 7, -3, 255}, checkpoint.readInts("table", 2, 2));
+        assertArrayEquals(new int[] {-128, 127, 0}, checkpoint.readInts("packed", 3));
+        assertArrayEquals(new float[] {1f, 0.5f, 0x1p-127f, 0x1p127f}, checkpoint.readFloats("scale", 4));
+        Path other = dir.resolve("other.safetensors");
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> SafetensorsWriter.write(other, List.of(tensor("x", DType.I8, new float[] {0.5f}, 1))));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> SafetensorsWriter.write(other, List.of(tensor("x", DType.I8, new float[] {128}, 1))));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> SafetensorsWriter.write(other, List.of(tensor("x", DType.F8_E8M0, new float[] {3f}, 1))));
+    }
+
     @Test
     void refusesInconsistentInput() {
         Path file = dir.resolve("t.safetensors");
-        assertThrows(IllegalArgumentException.class, () -> tensor("a", DType.I32, new float[1], 1));
+        assertThrows(IllegalArgumentException.class, () -> tensor("a", DType.I64, new float[1], 1));
         assertThrows(
                 IllegalArgumentException.class,
                 () -> SafetensorsWriter.write(

@@ -88,6 +88,8 @@ class DeepSeekV4ConfigTest {
         assertEquals(5000.0, v4.mainRope().theta());
         assertEquals(80000.0, v4.compressRope().theta());
         assertTrue(v4.compressRope().isYarn());
+        // Only the flat form gets attention_factor 1: a nested YaRN table scales cos and sin by 0.1 ln(factor) + 1.
+        assertEquals(0.1 * Math.log(2) + 1, v4.compressRope().cosSinScale(), 1e-12);
     }
 
     @Test

@@ -8,21 +8,29 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * DESIGN.md section 3: a sequence's logits are bitwise identical whether it runs alone or in micro-batches with
  * seven other sequences of different lengths and phases (prefill chunks of other sizes next to decode steps), and
- * whatever the thread count.
+ * whatever the thread count. V4's prompts are long enough for its window to cut, its indexer to drop entries and its
+ * compressors to emit entries inside chunks.
  */
 class DeterminismTest {
     private static final int STEPS = 6;
 
     @ParameterizedTest
-    @ValueSource(strings = {"v3_yarn_qlora_bf16_sharded", "v2_lite_softmax_greedy", "v3_fp8_block"})
-    void logitsDoNotDependOnBatchOrThreads(String fixture) throws Exception {
+    @CsvSource({
+        "v3_yarn_qlora_bf16_sharded, 13",
+        "v2_lite_softmax_greedy, 13",
+        "v3_fp8_block, 13",
+        "v4_bf16_hf, 41",
+        "v4_fp8_fp4_official, 41"
+    })
+    void logitsDoNotDependOnBatchOrThreads(String fixture, int promptLength) throws Exception {
         Model model = Model.load(ReferenceFidelityTest.fixture(fixture));
-        int[] prompt = randomTokens(new SplittableRandom(7), 13, model.config().vocabSize());
+        int[] prompt = randomTokens(
+                new SplittableRandom(7), promptLength, model.config().vocabSize());
 
         List<float[]> alone;
         try (Parallel one = Parallel.create(1)) {

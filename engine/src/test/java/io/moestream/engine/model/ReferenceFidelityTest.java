@@ -16,8 +16,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The engine against Hugging Face transformers: logits at every prompt position within 1e-4 of the reference's
- * largest magnitude, and greedy continuations (decoded step by step through the KV cache) equal. The fixtures and
- * how they were made: src/test/resources/fixtures/README.md.
+ * largest magnitude, from one pass over the prompt, token by token and in chunks of unequal sizes, and greedy
+ * continuations (decoded step by step through the cache) equal. The fixtures and how they were made:
+ * src/test/resources/fixtures/README.md (DeepSeek-V2/V3) and V4.md (DeepSeek-V4).
  */
 class ReferenceFidelityTest {
     static final double TOLERANCE = 1e-4;
@@ -30,7 +31,11 @@ class ReferenceFidelityTest {
                 "v3_yarn_mscale_f32",
                 "v3_fp8_block",
                 "v2_lite_softmax_greedy",
-                "v2_group_limited");
+                "v2_group_limited",
+                "v4_bf16_hf",
+                "v4_f32_official",
+                "v4_fp8_fp4_official",
+                "v4_fp8_fp4_hf");
     }
 
     static Path fixture(String name) throws URISyntaxException {
@@ -52,18 +57,49 @@ class ReferenceFidelityTest {
                         Npy.readFloat32(dir.resolve(c.get("logits").asText()));
                 assertArrayEquals(new int[] {prompt.length, vocab}, expected.shape());
 
-                float[] actual = promptLogits(model, prompt, parallel);
-                double maxMagnitude = 0;
-                double maxError = 0;
-                for (int i = 0; i < actual.length; i++) {
-                    maxMagnitude = Math.max(maxMagnitude, Math.abs(expected.data()[i]));
-                    maxError = Math.max(maxError, Math.abs(actual[i] - expected.data()[i]));
-                }
-                assertTrue(
-                        maxError <= TOLERANCE * maxMagnitude,
-                        name + ": max |logit error| " + maxError + " > " + TOLERANCE + " * " + maxMagnitude);
+                float[] onePass = promptLogits(model, prompt, new int[] {prompt.length}, parallel);
+                assertClose(expected.data(), onePass, name + " (one pass)");
+                int[] tokenByToken = new int[prompt.length];
+                java.util.Arrays.fill(tokenByToken, 1);
+                float[] stepwise = promptLogits(model, prompt, tokenByToken, parallel);
+                assertClose(expected.data(), stepwise, name + " (token by token)");
+                float[] chunked = promptLogits(model, prompt, chunks(c, prompt.length), parallel);
+                assertClose(expected.data(), chunked, name + " (chunked prefill)");
+                // Stronger than the tolerance: a token's numbers do not depend on how its prompt was split.
+                assertArrayEquals(onePass, stepwise, name + ": token-by-token logits differ from one pass");
+                assertArrayEquals(onePass, chunked, name + ": chunked-prefill logits differ from one pass");
             }
         }
+    }
+
+    private static void assertClose(float[] expected, float[] actual, String what) {
+        double maxMagnitude = 0;
+        double maxError = 0;
+        for (int i = 0; i < actual.length; i++) {
+            maxMagnitude = Math.max(maxMagnitude, Math.abs(expected[i]));
+            maxError = Math.max(maxError, Math.abs(actual[i] - expected[i]));
+        }
+        assertTrue(
+                maxError <= TOLERANCE * maxMagnitude,
+                what + ": max |logit error| " + maxError + " > " + TOLERANCE + " * " + maxMagnitude);
+    }
+
+    /**
+     * The fixture's chunking of a prompt (V4's cross chunk boundaries at and off its compression windows), else
+     * chunks of 5, 3, 7, 1, 9, ... tokens.
+     */
+    private static int[] chunks(JsonNode c, int length) {
+        if (c.has("chunks")) {
+            return ids(c.get("chunks"));
+        }
+        int[] pattern = {5, 3, 7, 1, 9};
+        java.util.List<Integer> sizes = new java.util.ArrayList<>();
+        for (int fed = 0, i = 0; fed < length; i++) {
+            int size = Math.min(pattern[i % pattern.length], length - fed);
+            sizes.add(size);
+            fed += size;
+        }
+        return sizes.stream().mapToInt(Integer::intValue).toArray();
     }
 
     @ParameterizedTest
@@ -81,18 +117,25 @@ class ReferenceFidelityTest {
         }
     }
 
-    /** Logits at every prompt position from one pass over the prompt. */
-    static float[] promptLogits(Model model, int[] prompt, Parallel parallel) {
+    /** Logits at every prompt position, the prompt fed in passes of {@code chunks} tokens through the cache. */
+    static float[] promptLogits(Model model, int[] prompt, int[] chunks, Parallel parallel) {
         int vocab = model.config().vocabSize();
         SequenceCache cache = model.newCache(prompt.length);
-        MicroBatch batch = new MicroBatch(prompt.length);
-        for (int p = 0; p < prompt.length; p++) {
-            batch.add(prompt[p], p, cache, true);
-        }
         ForwardPass pass = new ForwardPass(model.dense(), prompt.length, parallel);
-        pass.run(batch, model);
+        MicroBatch batch = new MicroBatch(prompt.length);
         float[] logits = new float[prompt.length * vocab];
-        assertEquals(prompt.length, pass.logits(logits));
+        float[] step = new float[prompt.length * vocab];
+        int fed = 0;
+        for (int chunk : chunks) {
+            batch.clear();
+            for (int i = 0; i < chunk; i++, fed++) {
+                batch.add(prompt[fed], fed, cache, true);
+            }
+            pass.run(batch, model);
+            assertEquals(chunk, pass.logits(step));
+            System.arraycopy(step, 0, logits, (fed - chunk) * vocab, chunk * vocab);
+        }
+        assertEquals(prompt.length, fed, "the chunks cover the prompt");
         return logits;
     }
 
