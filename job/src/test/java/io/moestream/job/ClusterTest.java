@@ -226,7 +226,8 @@ class ClusterTest {
         int parallelism = 2;
         int maxWaiting = 5;
         int maxSequences = 3;
-        long kvBudget = 64 * 1024;
+        // About two of the longest requests' caches (864 bytes per token in the tiny V3: both latent layouts).
+        long kvBudget = 192 * 1024;
         List<String> many = JobFixtures.requests(120, 9);
         Configuration options = options(Duration.ofSeconds(1));
         options.set(MoeStreamOptions.MAX_WAITING, maxWaiting);

@@ -131,8 +131,7 @@ public record DeepSeekV4Config(
                     + " (the indexer ropes it)");
         }
         int iters = r.positive("hc_sinkhorn_iters", 20);
-        RopeConfig main =
-                new RopeConfig("default", r.number("rope_theta", 10000.0), 1, maxPos, 32, 1, 0, 0, 1.0, true, true);
+        RopeConfig main = RopeConfig.plain(r.number("rope_theta", 10000.0), maxPos, true);
         RopeConfig compress = compressRope(root, r, maxPos);
         JsonNode nested = root.get("rope_parameters");
         if (nested != null
@@ -229,9 +228,9 @@ public record DeepSeekV4Config(
         }
         double theta = r.number("compress_rope_theta", 160000.0);
         if (params == null || params.isNull() || !params.isObject()) {
-            return new RopeConfig("default", theta, 1, maxPos, 32, 1, 0, 0, 1.0, true, true);
+            return RopeConfig.plain(theta, maxPos, true);
         }
-        return ropeOf(new ConfigReader(params), maxPos, theta, root, r);
+        return ropeOf(new ConfigReader(params), maxPos, theta, r, 1.0);
     }
 
     /**
@@ -239,38 +238,18 @@ public record DeepSeekV4Config(
      * table without {@code attention_factor} gets YaRN's own scaling of cos and sin.
      */
     private static RopeConfig ropeOf(ConfigReader p, int maxPos, double theta) {
-        return ropeOf(p, maxPos, p.number("rope_theta", theta), null, null, Double.NaN);
+        return ropeOf(p, maxPos, p.number("rope_theta", theta), null, Double.NaN);
     }
 
-    private static RopeConfig ropeOf(ConfigReader p, int maxPos, double theta, JsonNode root, ConfigReader r) {
-        return ropeOf(p, maxPos, theta, root, r, 1.0);
-    }
-
-    private static RopeConfig ropeOf(
-            ConfigReader p, int maxPos, double theta, JsonNode root, ConfigReader r, double attentionFactor) {
+    private static RopeConfig ropeOf(ConfigReader p, int maxPos, double theta, ConfigReader top, double attention) {
         String type = p.string("rope_type", p.string("type", "default")).toLowerCase(Locale.ROOT);
         if (type.equals("default")) {
-            return new RopeConfig("default", theta, 1, maxPos, 32, 1, 0, 0, 1.0, true, true);
+            return RopeConfig.plain(theta, maxPos, true);
         }
         if (!type.equals("yarn")) {
             throw new IllegalArgumentException(
                     "rope type '" + type + "' is not supported for DeepSeek-V4 (default, yarn)");
         }
-        int originalMax = root != null && root.hasNonNull("original_max_position_embeddings")
-                ? r.positive("original_max_position_embeddings", maxPos)
-                : p.positive("original_max_position_embeddings", maxPos);
-        double factor = p.has("factor") ? p.number("factor", 1) : (double) maxPos / originalMax;
-        return new RopeConfig(
-                "yarn",
-                theta,
-                factor,
-                originalMax,
-                p.numberOrZeroDefault("beta_fast", 32),
-                p.numberOrZeroDefault("beta_slow", 1),
-                p.number("mscale", 0),
-                p.number("mscale_all_dim", 0),
-                p.number("attention_factor", attentionFactor),
-                true,
-                true);
+        return RopeConfig.yarn(p, top, maxPos, theta, attention, true, true);
     }
 }

@@ -312,32 +312,17 @@ public record ModelConfig(
         }
         double theta = r.number("rope_theta", 10000.0);
         if (params == null || params.isNull()) {
-            return new RopeConfig("default", theta, 1, maxPos, 32, 1, 0, 0, Double.NaN, true, interleaved);
+            return RopeConfig.plain(theta, maxPos, interleaved);
         }
         ConfigReader p = new ConfigReader(params);
         String type = p.string("rope_type", p.string("type", "default")).toLowerCase(Locale.ROOT);
         theta = p.number("rope_theta", theta);
         if (type.equals("default")) {
-            return new RopeConfig("default", theta, 1, maxPos, 32, 1, 0, 0, Double.NaN, true, interleaved);
+            return RopeConfig.plain(theta, maxPos, interleaved);
         }
         if (!type.equals("yarn")) {
             throw new IllegalArgumentException("rope type '" + type + "' is not supported (default, yarn)");
         }
-        int originalMax = root.hasNonNull("original_max_position_embeddings")
-                ? r.positive("original_max_position_embeddings", maxPos)
-                : p.positive("original_max_position_embeddings", maxPos);
-        double factor = params.hasNonNull("factor") ? p.number("factor", 1) : (double) maxPos / originalMax;
-        return new RopeConfig(
-                "yarn",
-                theta,
-                factor,
-                originalMax,
-                p.numberOrZeroDefault("beta_fast", 32),
-                p.numberOrZeroDefault("beta_slow", 1),
-                p.number("mscale", 0),
-                p.number("mscale_all_dim", 0),
-                params.hasNonNull("attention_factor") ? p.number("attention_factor", 1) : Double.NaN,
-                p.bool("truncate", true),
-                interleaved);
+        return RopeConfig.yarn(p, r, maxPos, theta, Double.NaN, p.bool("truncate", true), interleaved);
     }
 }

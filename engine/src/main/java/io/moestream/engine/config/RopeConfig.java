@@ -63,4 +63,43 @@ public record RopeConfig(
         double m = yarnMscale(factor, mscaleAllDim);
         return m * m;
     }
+
+    /** Plain rope of base {@code theta}. */
+    static RopeConfig plain(double theta, int maxPositions, boolean interleaved) {
+        return new RopeConfig("default", theta, 1, maxPositions, 32, 1, 0, 0, Double.NaN, true, interleaved);
+    }
+
+    /**
+     * YaRN from a {@code rope_scaling} / {@code rope_parameters} dict, as transformers reads it: {@code factor} or
+     * else {@code max_position_embeddings / original_max_position_embeddings} (the latter also read at the config's top
+     * level when there), betas defaulting to 32 and 1 when absent or 0.
+     *
+     * @param top the config's top level, or null when only {@code params} counts
+     * @param attentionFactor the {@code attention_factor} when the dict has none (NaN: derive it from the mscales)
+     */
+    static RopeConfig yarn(
+            ConfigReader params,
+            ConfigReader top,
+            int maxPositions,
+            double theta,
+            double attentionFactor,
+            boolean truncate,
+            boolean interleaved) {
+        int originalMax = top != null && top.has("original_max_position_embeddings")
+                ? top.positive("original_max_position_embeddings", maxPositions)
+                : params.positive("original_max_position_embeddings", maxPositions);
+        double factor = params.has("factor") ? params.number("factor", 1) : (double) maxPositions / originalMax;
+        return new RopeConfig(
+                "yarn",
+                theta,
+                factor,
+                originalMax,
+                params.numberOrZeroDefault("beta_fast", 32),
+                params.numberOrZeroDefault("beta_slow", 1),
+                params.number("mscale", 0),
+                params.number("mscale_all_dim", 0),
+                params.has("attention_factor") ? params.number("attention_factor", 1) : attentionFactor,
+                truncate,
+                interleaved);
+    }
 }

@@ -113,11 +113,7 @@ final class Presets {
         config.put("hc_mult", tiny ? 2 : 4);
         config.put("hc_sinkhorn_iters", 20);
         config.put("hc_eps", 1e-6);
-        config.put("hidden_act", "silu");
-        config.put("rms_norm_eps", 1e-6);
-        config.put("initializer_range", 0.02);
         config.put("max_position_embeddings", 1048576);
-        config.put("rope_theta", 10000);
         config.put("compress_rope_theta", 160000);
         ObjectNode rope = config.putObject("rope_scaling");
         rope.put("type", "yarn");
@@ -126,13 +122,7 @@ final class Presets {
         rope.put("beta_fast", 32);
         rope.put("beta_slow", 1);
         config.put("num_nextn_predict_layers", 0);
-        config.put("attention_bias", false);
-        config.put("attention_dropout", 0.0);
-        config.put("tie_word_embeddings", false);
-        config.put("bos_token_id", 0);
-        config.put("eos_token_id", 1);
-        config.put("use_cache", true);
-        config.put("torch_dtype", "bfloat16");
+        putShared(config);
         return config;
     }
 
@@ -152,10 +142,16 @@ final class Presets {
         config.put("qk_nope_head_dim", tiny ? 16 : 32);
         config.put("qk_rope_head_dim", tiny ? 8 : 16);
         config.put("v_head_dim", tiny ? 16 : 32);
+        config.put("max_position_embeddings", 163840);
+        putShared(config);
+        return config;
+    }
+
+    /** The keys every family publishes alike. */
+    private static void putShared(ObjectNode config) {
         config.put("hidden_act", "silu");
         config.put("rms_norm_eps", 1e-6);
         config.put("initializer_range", 0.02);
-        config.put("max_position_embeddings", 163840);
         config.put("rope_theta", 10000);
         config.put("attention_bias", false);
         config.put("attention_dropout", 0.0);
@@ -164,7 +160,6 @@ final class Presets {
         config.put("eos_token_id", 1);
         config.put("use_cache", true);
         config.put("torch_dtype", "bfloat16");
-        return config;
     }
 
     /** DeepSeek's YaRN extension from 4K to 160K positions; V3 uses mscale 1.0, V2 0.707. */
