@@ -16,6 +16,8 @@ import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class InitModelCommandTest {
     @TempDir
@@ -57,10 +59,11 @@ class InitModelCommandTest {
                 Files.readAllBytes(otherSeed.resolve("model.safetensors"))));
     }
 
-    @Test
-    void configFileGetsWeightsButNoTokenizer() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"deepseek_v2", "deepseek_v4"})
+    void configFileGetsWeightsButNoTokenizer(String architecture) throws Exception {
         Path config = temp.resolve("config.json");
-        new ObjectMapper().writeValue(config.toFile(), SyntheticModel.preset("deepseek_v2", "tiny"));
+        new ObjectMapper().writeValue(config.toFile(), SyntheticModel.preset(architecture, "tiny"));
         Path out = temp.resolve("model");
 
         CliRun run = CliRun.of("init-model", "--config", config.toString(), "--seed", "3", "--out", out.toString());
@@ -68,7 +71,7 @@ class InitModelCommandTest {
         assertEquals(0, run.exitCode(), run.err());
         assertFalse(Files.exists(out.resolve("tokenizer.json")));
         Model model = Model.load(out);
-        assertEquals("deepseek_v2", model.config().family().modelType());
+        assertEquals(architecture, model.config().family().modelType());
         assertNotEquals(0, model.bytes());
     }
 
