@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
             PlanCommand.class,
             DemoCommand.class,
             RunKafkaCommand.class,
-            BackfillCommand.class
+            BackfillCommand.class,
+            ClusterCommand.class
         },
         footer = {
             "",
