@@ -337,6 +337,9 @@ public final class LocalCluster implements AutoCloseable {
         Configuration base = GlobalConfiguration.loadConfiguration(
                 installation.baseConfig().getParent().toString());
         Map<String, String> config = new LinkedHashMap<>(base.toMap());
+        // The production file sizes the processes for a data centre; one machine keeps its other settings and sizes
+        // them anew (below): a component sized for a 256 GB TaskManager would not fit a 2 GB one.
+        config.keySet().removeIf(key -> key.startsWith("taskmanager.memory.") || key.startsWith("jobmanager.memory."));
         config.put("jobmanager.rpc.address", "localhost");
         config.put("jobmanager.rpc.port", Integer.toString(freePort()));
         config.put("jobmanager.bind-host", "localhost");
